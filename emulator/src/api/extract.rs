@@ -1,0 +1,342 @@
+//! Request plumbing shared by every handler: the middleware that stamps a request id, finds
+//! the project in the Host, checks the signature and buffers the body; and [`Ctx`], the
+//! extractor handlers use to see all of that.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use sls_protocol::headers;
+use sls_protocol::signature::{self, Authorization, SignRequest};
+
+use crate::config::AuthMode;
+use crate::error::{ApiError, ErrorCode};
+use crate::model::host::project_from_host;
+use crate::state::AppState;
+
+/// What the middleware learned about a request.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The project named by the Host (or absolute-form target), if any.
+    pub project: Option<String>,
+    /// Decoded query parameters in order.
+    pub query: Arc<Vec<(String, String)>>,
+    /// The request's `now`, read once from the clock.
+    pub now_nanos: i64,
+    /// The client's address.
+    pub client: Option<SocketAddr>,
+}
+
+impl Ctx {
+    /// First value of a query parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `now` in unix seconds.
+    pub fn now_secs(&self) -> i64 {
+        self.now_nanos.div_euclid(1_000_000_000)
+    }
+
+    /// The project from the Host, or `ParameterInvalid` explaining the addressing.
+    pub fn project(&self) -> Result<&str, ApiError> {
+        self.project.as_deref().ok_or_else(|| {
+            ApiError::param(
+                "the Host header names no project: send requests to <project>.<endpoint> \
+                 (e.g. myproject.localhost:18080)",
+            )
+        })
+    }
+
+    /// An integer query parameter with a default and an inclusive range.
+    pub fn int_param(&self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
+        match self.param(name) {
+            None | Some("") => Ok(default),
+            Some(v) => match v.trim().parse::<i64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(ApiError::param(format!(
+                    "{name} must be an integer in [{min}, {max}], got {v:?}"
+                ))),
+            },
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("request context missing"))
+    }
+}
+
+static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn new_request_id(now_nanos: i64) -> String {
+    // 24 upper-case hex digits like SLS: seconds, then a process-wide counter.
+    let n = REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{:08X}{:016X}",
+        now_nanos.div_euclid(1_000_000_000) as u32,
+        n
+    )
+}
+
+/// Runs before every handler; see the module docs. Every response leaves with
+/// `x-log-requestid`, errors and unknown routes included.
+pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let now_nanos = st.clock.now_nanos();
+    let request_id = new_request_id(now_nanos);
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let span = tracing::debug_span!("request", %method, %path, request_id = %request_id);
+    let _enter = span.enter();
+    let mut resp = match prepare(&st, req, now_nanos).await {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert(headers::X_LOG_REQUESTID, v);
+    }
+    let status = resp.status();
+    match resp.extensions().get::<ErrorCode>() {
+        Some(code) if status.is_server_error() => {
+            tracing::error!(
+                status = status.as_u16(),
+                code = code.as_str(),
+                "request failed"
+            )
+        }
+        Some(code) => tracing::debug!(
+            status = status.as_u16(),
+            code = code.as_str(),
+            "request rejected"
+        ),
+        None => tracing::trace!(status = status.as_u16(), "request served"),
+    }
+    resp
+}
+
+async fn prepare(st: &AppState, req: Request, now_nanos: i64) -> Result<Request, ApiError> {
+    let (mut parts, body) = req.into_parts();
+    let authority = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| header_str(&parts.headers, headers::HOST).map(str::to_string))
+        .unwrap_or_default();
+    let project = project_from_host(&authority, &st.config.endpoint_domain);
+    let query: Vec<(String, String)> =
+        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    if let Some(len) =
+        header_str(&parts.headers, "content-length").and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > super::MAX_WIRE_BODY {
+            return Err(too_large(len));
+        }
+    }
+    let body = axum::body::to_bytes(body, super::MAX_WIRE_BODY)
+        .await
+        .map_err(|_| too_large(super::MAX_WIRE_BODY + 1))?;
+    check_auth(st, &parts, &query, now_nanos)?;
+    let client = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    parts.extensions.insert(Ctx {
+        project,
+        query: Arc::new(query),
+        now_nanos,
+        client,
+    });
+    Ok(Request::from_parts(parts, Body::from(body)))
+}
+
+fn too_large(len: usize) -> ApiError {
+    ApiError::new(
+        ErrorCode::PostBodyTooLarge,
+        format!(
+            "request body of {len} bytes is larger than sls-emu accepts ({} bytes)",
+            super::MAX_WIRE_BODY
+        ),
+    )
+}
+
+/// A header as text, if present and visible ASCII.
+pub fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn check_auth(
+    st: &AppState,
+    parts: &Parts,
+    query: &[(String, String)],
+    now_nanos: i64,
+) -> Result<(), ApiError> {
+    let Some(raw) = parts.headers.get(headers::AUTHORIZATION) else {
+        return match st.config.auth {
+            AuthMode::Off => Ok(()),
+            AuthMode::Verify => Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "missing Authorization header (sign requests with the emulator's access key, or start it with --auth off)",
+            )),
+        };
+    };
+    let raw = raw
+        .to_str()
+        .map_err(|_| ApiError::new(ErrorCode::Unauthorized, "Authorization header is not ASCII"))?;
+    let auth = Authorization::parse(raw)?;
+    if st.config.auth == AuthMode::Off {
+        return Ok(());
+    }
+    if auth.access_key_id() != st.config.access_key_id {
+        return Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            format!(
+                "AccessKeyId {:?} is not known to this emulator",
+                auth.access_key_id()
+            ),
+        ));
+    }
+    check_skew(st, &parts.headers, &auth, now_nanos)?;
+    let header_pairs: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let host_pair;
+    let mut headers_with_host = header_pairs;
+    // An absolute-form request may arrive without a Host header; V4 signs the host.
+    if !headers_with_host
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("host"))
+    {
+        if let Some(a) = parts.uri.authority() {
+            host_pair = ("host".to_string(), a.as_str().to_string());
+            headers_with_host.push(host_pair);
+        }
+    }
+    let sign_req = SignRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query,
+        headers: &headers_with_host,
+    };
+    signature::verify(&auth, &st.config.access_key_secret, &sign_req).map_err(|e| match e {
+        sls_protocol::ProtocolError::SignatureMismatch => ApiError::new(
+            ErrorCode::SignatureNotMatch,
+            "signature does not match: check the AccessKeySecret",
+        ),
+        other => ApiError::from(other),
+    })
+}
+
+fn check_skew(
+    st: &AppState,
+    h: &HeaderMap,
+    auth: &Authorization,
+    now_nanos: i64,
+) -> Result<(), ApiError> {
+    if st.config.max_skew_secs == 0 {
+        return Ok(());
+    }
+    let when = match auth {
+        Authorization::V4 { .. } => {
+            let v = header_str(h, headers::X_LOG_DATE).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::MissingDate,
+                    "x-log-date header is required with SLS4-HMAC-SHA256",
+                )
+            })?;
+            chrono::NaiveDateTime::parse_from_str(v, "%Y%m%dT%H%M%SZ")
+                .map(|t| t.and_utc().timestamp())
+                .map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::InvalidDateFormat,
+                        format!("x-log-date {v:?} is not yyyyMMddTHHmmssZ"),
+                    )
+                })?
+        }
+        Authorization::V1 { .. } => {
+            let v = header_str(h, headers::DATE)
+                .ok_or_else(|| ApiError::new(ErrorCode::MissingDate, "Date header is required"))?;
+            chrono::DateTime::parse_from_rfc2822(v)
+                .map(|t| t.timestamp())
+                .map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::InvalidDateFormat,
+                        format!("Date {v:?} is not an RFC 1123 date"),
+                    )
+                })?
+        }
+    };
+    let now = now_nanos.div_euclid(1_000_000_000);
+    let skew = now.abs_diff(when);
+    if skew > st.config.max_skew_secs {
+        return Err(ApiError::new(
+            ErrorCode::RequestTimeExpired,
+            format!(
+                "request time is {skew} s away from the server time (limit {} s)",
+                st.config.max_skew_secs
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The path parameters of a route, with axum's rejection turned into an SLS error.
+pub struct SlsPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for SlsPath<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| SlsPath(p.0))
+            .map_err(|e| ApiError::param(format!("invalid path: {e}")))
+    }
+}
+
+/// The buffered request body (always present after the middleware).
+pub type RawBody = Bytes;
+
+/// Parses a JSON request body into an object, or `PostBodyInvalid`.
+pub fn json_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ApiError::new(
+            ErrorCode::PostBodyInvalid,
+            "request body must be a JSON object",
+        )),
+        Err(e) => Err(ApiError::new(
+            ErrorCode::PostBodyInvalid,
+            format!("request body is not valid JSON: {e}"),
+        )),
+    }
+}

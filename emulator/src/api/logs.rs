@@ -1,0 +1,265 @@
+//! The data plane: PutLogs (PostLogStoreLogs), GetCursor, GetCursorTime, PullLogs
+//! (SLS-API.md §4.5–4.7, §6, §7).
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use prost::Message;
+use serde_json::json;
+use sls_protocol::compression::{self, CompressType};
+use sls_protocol::cursor::{decode_cursor, encode_cursor};
+use sls_protocol::headers as h;
+use sls_protocol::proto::{self, LogGroup};
+
+use super::extract::{header_str, Ctx};
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// Largest uncompressed PutLogs body (SLS-API.md §11).
+pub const MAX_RAW_BODY: usize = 10 * 1024 * 1024;
+/// Most logs in one LogGroup (the Python SDK's own ceiling).
+pub const MAX_LOGS_PER_GROUP: usize = 512_000;
+/// PullLogs stops adding groups once its raw body reaches this size.
+pub const MAX_PULL_BYTES: usize = 10 * 1024 * 1024;
+
+/// Where a PutLogs goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    /// Any readwrite shard (`/shards/lb`, Go's `POST /logstores/{ls}`).
+    LoadBalance,
+    /// The readwrite shard whose range holds the key (`/shards/route?key=`).
+    HashKey(u128),
+}
+
+/// PutLogs: decompress, validate, route, append durably, answer 200 with an empty body.
+pub async fn put_logs(
+    st: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    logstore: &str,
+    target: Target,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let ls = st.store.logstore(ctx.project()?, logstore)?;
+    if header_str(headers, h::X_LOG_MODE).is_some_and(|m| m.eq_ignore_ascii_case("batch_group")) {
+        return Err(ApiError::param(
+            "x-log-mode: batch_group is not supported by sls-emu",
+        ));
+    }
+    let (mut group, logs) = decode_log_group(headers, body)?;
+    if logs == 0 {
+        // Nothing to store; SLS clients (Go) skip such requests themselves.
+        return Ok(StatusCode::OK.into_response());
+    }
+    let shard = match target {
+        Target::LoadBalance => ls.pick_shard()?,
+        Target::HashKey(k) => ls.route(k)?,
+    };
+    let now = u32::try_from(ctx.now_secs()).unwrap_or(u32::MAX);
+    if ls.append_meta() {
+        let ip = ctx.client.map(|a| a.ip().to_string()).unwrap_or_default();
+        group.extend(proto::encode_log_group_tag(
+            b"__receive_time__",
+            now.to_string().as_bytes(),
+        ));
+        group.extend(proto::encode_log_group_tag(b"__client_ip__", ip.as_bytes()));
+    }
+    st.store.append(&ls, &shard, &group, now).await?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// The request body as a validated, serialized LogGroup, plus its log count.
+fn decode_log_group(headers: &HeaderMap, body: &[u8]) -> Result<(Vec<u8>, usize), ApiError> {
+    let kind = CompressType::from_header(header_str(headers, h::X_LOG_COMPRESSTYPE))?;
+    let raw = if kind == CompressType::None {
+        if body.len() > MAX_RAW_BODY {
+            return Err(too_large(body.len()));
+        }
+        body.to_vec()
+    } else {
+        let size = header_str(headers, h::X_LOG_BODYRAWSIZE).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MissingBodyRawSize,
+                "x-log-bodyrawsize is required with x-log-compresstype",
+            )
+        })?;
+        let size: usize = size.trim().parse().map_err(|_| {
+            ApiError::new(
+                ErrorCode::InvalidBodyRawSize,
+                format!("x-log-bodyrawsize {size:?} is not a non-negative integer"),
+            )
+        })?;
+        if size > MAX_RAW_BODY {
+            return Err(too_large(size));
+        }
+        compression::decompress(kind, body, size)?
+    };
+    let content_type = header_str(headers, h::CONTENT_TYPE).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::MissingContentType,
+            "Content-Type is required (application/x-protobuf or application/json)",
+        )
+    })?;
+    let (bytes, logs) = if content_type.starts_with("application/x-protobuf") {
+        let logs = LogGroup::validate(&raw)?;
+        (raw, logs)
+    } else if content_type.starts_with("application/json") {
+        let group = LogGroup::from_json(&raw)?;
+        let logs = group.logs.len();
+        (group.encode_to_vec(), logs)
+    } else {
+        return Err(ApiError::new(
+            ErrorCode::InvalidContentType,
+            format!(
+                "Content-Type {content_type:?} is not application/x-protobuf or application/json"
+            ),
+        ));
+    };
+    if logs > MAX_LOGS_PER_GROUP {
+        return Err(ApiError::new(
+            ErrorCode::PostBodyTooLarge,
+            format!("{logs} logs in one LogGroup; the limit is {MAX_LOGS_PER_GROUP}"),
+        ));
+    }
+    Ok((bytes, logs))
+}
+
+fn too_large(size: usize) -> ApiError {
+    ApiError::new(
+        ErrorCode::PostBodyTooLarge,
+        format!("raw body of {size} bytes exceeds the {MAX_RAW_BODY}-byte limit"),
+    )
+}
+
+/// GetCursor: `from=begin|end|<unix seconds>`.
+pub async fn get_cursor(
+    st: &AppState,
+    ctx: &Ctx,
+    logstore: &str,
+    shard: u32,
+) -> Result<Response, ApiError> {
+    let ls = st.store.logstore(ctx.project()?, logstore)?;
+    let shard = ls.shard(shard)?;
+    let from = ctx
+        .param("from")
+        .ok_or_else(|| ApiError::param("from is required (begin, end or a unix time)"))?;
+    let seq = match from {
+        "begin" => shard.begin_seq(),
+        "end" => shard.end_seq(),
+        t => {
+            let t: i64 = t.trim().parse().map_err(|_| {
+                ApiError::param(format!(
+                    "from must be begin, end or a unix time in seconds, got {t:?}"
+                ))
+            })?;
+            if t < 0 {
+                return Err(ApiError::param("from must not be negative"));
+            }
+            let store = st.store.clone();
+            let (ls2, sh2) = (ls.clone(), shard.clone());
+            tokio::task::spawn_blocking(move || store.seq_at_time(&ls2, &sh2, t))
+                .await
+                .map_err(ApiError::internal)??
+        }
+    };
+    Ok(Json(json!({"cursor": encode_cursor(shard.cursor_of(seq))})).into_response())
+}
+
+/// GetCursorTime: receive time of the group at `cursor` (the last group's, or now, at the end).
+pub async fn get_cursor_time(
+    st: &AppState,
+    ctx: &Ctx,
+    logstore: &str,
+    shard: u32,
+) -> Result<Response, ApiError> {
+    let ls = st.store.logstore(ctx.project()?, logstore)?;
+    let shard = ls.shard(shard)?;
+    let cursor = ctx
+        .param("cursor")
+        .ok_or_else(|| ApiError::param("cursor is required"))?;
+    let seq = shard.seq_of(decode_cursor(cursor)?)?;
+    let at = if seq < shard.end_seq() {
+        seq
+    } else {
+        seq.saturating_sub(1)
+    };
+    let time = if shard.end_seq() == shard.begin_seq() {
+        None
+    } else {
+        st.store.receive_time(&ls, &shard, at)?
+    };
+    let time = time.map_or(ctx.now_secs(), i64::from);
+    Ok(Json(json!({"cursor_time": time})).into_response())
+}
+
+/// PullLogs: groups `[cursor, min(cursor + count, end_cursor, end))`, compressed per
+/// Accept-Encoding, with the headers every SDK requires (SLS-API.md §4.6).
+pub async fn pull_logs(
+    st: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    logstore: &str,
+    shard: u32,
+) -> Result<Response, ApiError> {
+    let ls = st.store.logstore(ctx.project()?, logstore)?;
+    let shard = ls.shard(shard)?;
+    let cursor_text = ctx
+        .param("cursor")
+        .ok_or_else(|| ApiError::param("cursor is required"))?;
+    let cursor = decode_cursor(cursor_text)?;
+    let count = ctx.int_param("count", 1000, 1, 1000)? as usize;
+    let end_param = ctx
+        .param("end_cursor")
+        .or_else(|| ctx.param("endCursor"))
+        .filter(|c| !c.is_empty());
+    let from = shard.seq_of(cursor)?;
+    let until = match end_param {
+        Some(c) => shard.seq_of(decode_cursor(c)?)?,
+        None => u64::MAX,
+    };
+    let store = st.store.clone();
+    let (ls2, sh2) = (ls.clone(), shard.clone());
+    let batch = tokio::task::spawn_blocking(move || {
+        store.read(&ls2, &sh2, from, until, count, MAX_PULL_BYTES)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let n = batch.groups.len() as u64;
+    let next = from + n;
+    let raw = proto::log_group_list_from_raw(batch.groups.iter().map(|g| g.bytes.as_ref()));
+    let kind = if raw.is_empty() {
+        CompressType::None
+    } else {
+        CompressType::from_accept_encoding(header_str(headers, h::ACCEPT_ENCODING))
+    };
+    let body = compression::compress(kind, &raw)?;
+    let mut resp = (StatusCode::OK, body).into_response();
+    let hm = resp.headers_mut();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            hm.insert(name, v);
+        }
+    };
+    set(h::X_LOG_CURSOR, encode_cursor(shard.cursor_of(next)));
+    set(h::X_LOG_COUNT, n.to_string());
+    set(h::X_LOG_BODYRAWSIZE, raw.len().to_string());
+    set(
+        h::X_LOG_END_OF_CURSOR,
+        if next >= shard.end_seq() { "1" } else { "0" }.to_string(),
+    );
+    if let Some(last) = batch.groups.last() {
+        set(
+            h::X_LOG_READ_LAST_CURSOR,
+            shard.cursor_of(last.seq).to_string(),
+        );
+        set(h::X_LOG_CURSOR_TIME, last.receive_time.to_string());
+    }
+    if let Some(v) = kind.header_value() {
+        set(h::X_LOG_COMPRESSTYPE, v.to_string());
+    }
+    hm.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-protobuf"),
+    );
+    Ok(resp)
+}

@@ -1,0 +1,277 @@
+//! The SLS error model: every failure a client can see is an [`ApiError`] carrying one
+//! [`ErrorCode`]. The whole code → (string, HTTP status) table lives here, in two exhaustive
+//! matches, so changing it is deliberate (a unit test pins every row).
+//!
+//! Nothing HTTP-routing-specific goes here; conversions from lower layers do.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sls_protocol::ProtocolError;
+
+use crate::storage::StorageError;
+
+/// Every SLS `errorCode` the emulator emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// 404: unknown project.
+    ProjectNotExist,
+    /// 404: unknown logstore.
+    LogStoreNotExist,
+    /// 404: unknown shard id.
+    ShardNotExist,
+    /// 400: a project with that name exists.
+    ProjectAlreadyExist,
+    /// 400: a logstore with that name exists in the project.
+    LogStoreAlreadyExist,
+    /// 400: a parameter (query, path, JSON field, name) is invalid.
+    ParameterInvalid,
+    /// 400: the body is not valid protobuf/JSON.
+    PostBodyInvalid,
+    /// 413: the (raw) body is larger than SLS accepts.
+    PostBodyTooLarge,
+    /// 400: the body does not decompress to `x-log-bodyrawsize` bytes.
+    PostBodyUncompressError,
+    /// 400: unknown `x-log-compresstype`.
+    InvalidCompressType,
+    /// 400: a compressed body without `x-log-bodyrawsize`.
+    MissingBodyRawSize,
+    /// 400: `x-log-bodyrawsize` is not a non-negative integer.
+    InvalidBodyRawSize,
+    /// 400: a body without `Content-Type`.
+    MissingContentType,
+    /// 400: a `Content-Type` the operation does not take.
+    InvalidContentType,
+    /// 400: the request's date is more than 15 minutes off.
+    RequestTimeExpired,
+    /// 400: `Date`/`x-log-date` missing (when signatures are verified).
+    MissingDate,
+    /// 400: `Date`/`x-log-date` cannot be parsed.
+    InvalidDateFormat,
+    /// 400: well-formed cursor outside the shard's data.
+    InvalidCursor,
+    /// 401: the signature does not match.
+    SignatureNotMatch,
+    /// 401: missing/malformed credentials or an unknown AccessKeyId.
+    Unauthorized,
+    /// 500: a fault inside the emulator (storage error); details are logged, not sent.
+    InternalServerError,
+}
+
+impl ErrorCode {
+    /// The wire `errorCode` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ProjectNotExist => "ProjectNotExist",
+            ErrorCode::LogStoreNotExist => "LogStoreNotExist",
+            ErrorCode::ShardNotExist => "ShardNotExist",
+            ErrorCode::ProjectAlreadyExist => "ProjectAlreadyExist",
+            ErrorCode::LogStoreAlreadyExist => "LogStoreAlreadyExist",
+            ErrorCode::ParameterInvalid => "ParameterInvalid",
+            ErrorCode::PostBodyInvalid => "PostBodyInvalid",
+            ErrorCode::PostBodyTooLarge => "PostBodyTooLarge",
+            ErrorCode::PostBodyUncompressError => "PostBodyUncompressError",
+            ErrorCode::InvalidCompressType => "InvalidCompressType",
+            ErrorCode::MissingBodyRawSize => "MissingBodyRawSize",
+            ErrorCode::InvalidBodyRawSize => "InvalidBodyRawSize",
+            ErrorCode::MissingContentType => "MissingContentType",
+            ErrorCode::InvalidContentType => "InvalidContentType",
+            ErrorCode::RequestTimeExpired => "RequestTimeExpired",
+            ErrorCode::MissingDate => "MissingDate",
+            ErrorCode::InvalidDateFormat => "InvalidDateFormat",
+            ErrorCode::InvalidCursor => "InvalidCursor",
+            ErrorCode::SignatureNotMatch => "SignatureNotMatch",
+            ErrorCode::Unauthorized => "Unauthorized",
+            ErrorCode::InternalServerError => "InternalServerError",
+        }
+    }
+
+    /// The HTTP status SLS answers with (SLS-API.md §10.2).
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::ProjectNotExist => StatusCode::NOT_FOUND,
+            ErrorCode::LogStoreNotExist => StatusCode::NOT_FOUND,
+            ErrorCode::ShardNotExist => StatusCode::NOT_FOUND,
+            ErrorCode::ProjectAlreadyExist => StatusCode::BAD_REQUEST,
+            ErrorCode::LogStoreAlreadyExist => StatusCode::BAD_REQUEST,
+            ErrorCode::ParameterInvalid => StatusCode::BAD_REQUEST,
+            ErrorCode::PostBodyInvalid => StatusCode::BAD_REQUEST,
+            ErrorCode::PostBodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PostBodyUncompressError => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidCompressType => StatusCode::BAD_REQUEST,
+            ErrorCode::MissingBodyRawSize => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidBodyRawSize => StatusCode::BAD_REQUEST,
+            ErrorCode::MissingContentType => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidContentType => StatusCode::BAD_REQUEST,
+            ErrorCode::RequestTimeExpired => StatusCode::BAD_REQUEST,
+            ErrorCode::MissingDate => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidDateFormat => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidCursor => StatusCode::BAD_REQUEST,
+            ErrorCode::SignatureNotMatch => StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// An SLS error answer: code plus a human message (never empty: Node ignores errors whose
+/// message is empty).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", code.as_str())]
+pub struct ApiError {
+    /// The SLS error code.
+    pub code: ErrorCode,
+    /// The `errorMessage` sent to the client.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with an explicit code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 400 `ParameterInvalid`.
+    pub fn param(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ParameterInvalid, message)
+    }
+
+    /// 404 `ProjectNotExist` with SLS wording.
+    pub fn project_not_exist(project: &str) -> Self {
+        Self::new(
+            ErrorCode::ProjectNotExist,
+            format!("The Project does not exist : {project}"),
+        )
+    }
+
+    /// 404 `LogStoreNotExist` with SLS wording.
+    pub fn logstore_not_exist(logstore: &str) -> Self {
+        Self::new(
+            ErrorCode::LogStoreNotExist,
+            format!("logstore {logstore} does not exist"),
+        )
+    }
+
+    /// 404 `ShardNotExist`.
+    pub fn shard_not_exist(shard: u32) -> Self {
+        Self::new(
+            ErrorCode::ShardNotExist,
+            format!("shard {shard} does not exist"),
+        )
+    }
+
+    /// 500 `InternalServerError`; `detail` is logged once here and never sent.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        Self::new(
+            ErrorCode::InternalServerError,
+            "internal server error in sls-emu (see the emulator log)",
+        )
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::ProjectNotExist(p) => ApiError::project_not_exist(&p),
+            StorageError::LogStoreNotExist(l) => ApiError::logstore_not_exist(&l),
+            StorageError::ShardNotExist(s) => ApiError::shard_not_exist(s),
+            StorageError::ProjectAlreadyExist(p) => ApiError::new(
+                ErrorCode::ProjectAlreadyExist,
+                format!("Project {p} already exist"),
+            ),
+            StorageError::LogStoreAlreadyExist(l) => ApiError::new(
+                ErrorCode::LogStoreAlreadyExist,
+                format!("logstore {l} already exists"),
+            ),
+            StorageError::NoWritableShard(msg) => ApiError::param(msg),
+            StorageError::InvalidCursor(msg) => ApiError::new(ErrorCode::InvalidCursor, msg),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<ProtocolError> for ApiError {
+    fn from(e: ProtocolError) -> Self {
+        let code = match &e {
+            ProtocolError::UnknownCompressType(_) => ErrorCode::InvalidCompressType,
+            ProtocolError::Decompress(_) | ProtocolError::RawSizeMismatch { .. } => {
+                ErrorCode::PostBodyUncompressError
+            }
+            ProtocolError::TooLarge { .. } => ErrorCode::PostBodyTooLarge,
+            ProtocolError::Protobuf(_) | ProtocolError::Json(_) => ErrorCode::PostBodyInvalid,
+            ProtocolError::InvalidCursor(_) | ProtocolError::InvalidHashKey(_) => {
+                ErrorCode::ParameterInvalid
+            }
+            ProtocolError::InvalidAuthorization(_) => ErrorCode::Unauthorized,
+            ProtocolError::SignatureMismatch => ErrorCode::SignatureNotMatch,
+            _ => return ApiError::internal(e),
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "errorCode": self.code.as_str(),
+            "errorMessage": self.message,
+        });
+        let mut resp = (self.code.status(), body.to_string()).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        resp.extensions_mut().insert(self.code);
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_table_is_pinned() {
+        use ErrorCode::*;
+        let table = [
+            (ProjectNotExist, "ProjectNotExist", 404),
+            (LogStoreNotExist, "LogStoreNotExist", 404),
+            (ShardNotExist, "ShardNotExist", 404),
+            (ProjectAlreadyExist, "ProjectAlreadyExist", 400),
+            (LogStoreAlreadyExist, "LogStoreAlreadyExist", 400),
+            (ParameterInvalid, "ParameterInvalid", 400),
+            (PostBodyInvalid, "PostBodyInvalid", 400),
+            (PostBodyTooLarge, "PostBodyTooLarge", 413),
+            (PostBodyUncompressError, "PostBodyUncompressError", 400),
+            (InvalidCompressType, "InvalidCompressType", 400),
+            (MissingBodyRawSize, "MissingBodyRawSize", 400),
+            (InvalidBodyRawSize, "InvalidBodyRawSize", 400),
+            (MissingContentType, "MissingContentType", 400),
+            (InvalidContentType, "InvalidContentType", 400),
+            (RequestTimeExpired, "RequestTimeExpired", 400),
+            (MissingDate, "MissingDate", 400),
+            (InvalidDateFormat, "InvalidDateFormat", 400),
+            (InvalidCursor, "InvalidCursor", 400),
+            (SignatureNotMatch, "SignatureNotMatch", 401),
+            (Unauthorized, "Unauthorized", 401),
+            (InternalServerError, "InternalServerError", 500),
+        ];
+        for (code, s, status) in table {
+            assert_eq!(code.as_str(), s);
+            assert_eq!(code.status().as_u16(), status, "{s}");
+        }
+    }
+
+    #[test]
+    fn error_body_has_both_fields_and_json_type() {
+        let resp = ApiError::param("bad").into_response();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            resp.headers().get(header::CONTENT_TYPE).unwrap(),
+            "application/json"
+        );
+    }
+}

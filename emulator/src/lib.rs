@@ -1,0 +1,31 @@
+//! sls-emu: a local emulator of Alibaba Cloud Simple Log Service (SLS / LogHub) that official
+//! clients talk to unmodified.
+//!
+//! Map of the crate:
+//! - [`server`]: [`Emulator`] — bind, serve, shut down; the binary is a thin wrapper.
+//! - `api`: HTTP only — router, request middleware (request id, Host → project, signature
+//!   check, body limit), one module per API group.
+//! - [`model`]: names, hash ranges, addressing rules; pure.
+//! - [`storage`]: sled + in-memory catalog + group commit; durable before acknowledgement.
+//! - [`error`]: the SLS error table.
+//! - [`clock`]: injectable time.
+//! - [`config`]: flags and env vars.
+//! - `testing` (feature `test-util`): in-process test server.
+//!
+//! The wire format (protobuf, compression, signatures, cursors) is the `sls-protocol` crate,
+//! shared with the client.
+#![warn(missing_docs)]
+
+mod api;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod server;
+pub mod state;
+pub mod storage;
+#[cfg(feature = "test-util")]
+pub mod testing;
+
+pub use config::Config;
+pub use server::{Emulator, ServerError};

@@ -1,0 +1,5 @@
+//! Domain types and pure rules (names, hash ranges, addressing). No HTTP, no sled.
+
+pub mod host;
+pub mod names;
+pub mod shard;

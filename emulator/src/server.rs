@@ -1,0 +1,236 @@
+//! Starting and stopping the emulator: bind the listeners, open the store, serve the router
+//! on every address, sweep expired data in the background, shut down gracefully.
+//!
+//! Listeners are bound before anything is spawned, so a caller that got an [`Emulator`] back
+//! can connect at once (no sleep loops in tests).
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, ConfigError};
+use crate::state::AppState;
+use crate::storage::{StorageError, Store};
+
+/// Why the emulator could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The store could not be opened.
+    #[error("cannot open the data folder: {0}")]
+    Storage(#[from] StorageError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A running emulator.
+#[derive(Debug)]
+pub struct Emulator {
+    addrs: Vec<SocketAddr>,
+    state: AppState,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Starts on the real clock.
+    pub async fn start(config: Config) -> Result<Emulator, ServerError> {
+        Self::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Starts with a given clock (tests pass a `ManualClock`).
+    pub async fn start_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Emulator, ServerError> {
+        config.validate()?;
+        let dir = config.data_dir.clone();
+        let durability = config.durability;
+        let store = tokio::task::spawn_blocking(move || Store::open(&dir, durability))
+            .await
+            .map_err(|e| StorageError::Io(std::io::Error::other(e)))??;
+        let listeners = bind_all(&config.bind, config.port).await?;
+        let addrs: Vec<SocketAddr> = listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect();
+        let state = AppState {
+            store,
+            clock,
+            config: Arc::new(config),
+        };
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = Vec::new();
+        for listener in listeners {
+            let app = crate::api::router(state.clone())
+                .into_make_service_with_connect_info::<SocketAddr>();
+            let mut stopped = stopped.clone();
+            tasks.push(tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                if let Err(e) = axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+                {
+                    tracing::error!(error = %e, "server stopped with an error");
+                }
+            }));
+        }
+        tasks.push(tokio::spawn(sweep_ttl(state.clone(), stopped)));
+        tracing::info!(?addrs, data_dir = %state.config.data_dir.display(), "sls-emu started");
+        Ok(Emulator {
+            addrs,
+            state,
+            stop,
+            tasks,
+        })
+    }
+
+    /// The first bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// Every bound address.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.addr().port()
+    }
+
+    /// The endpoint to give clients: `<first endpoint domain>:<port>`.
+    pub fn endpoint(&self) -> String {
+        let domain = self
+            .state
+            .config
+            .endpoint_domain
+            .first()
+            .map_or("localhost", String::as_str);
+        format!("{domain}:{}", self.port())
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.state.config
+    }
+
+    /// The store (for tests and tools in the same process).
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Runs until `signal` completes, then shuts down.
+    pub async fn run_until(self, signal: impl Future<Output = ()>) {
+        signal.await;
+        self.shutdown().await;
+    }
+
+    /// Stops accepting, lets requests in flight finish (at most 10 s), flushes and closes the
+    /// store. When this returns the data folder can be reopened.
+    pub async fn shutdown(self) {
+        let Emulator {
+            state, stop, tasks, ..
+        } = self;
+        let _ = stop.send(true);
+        for mut t in tasks {
+            if tokio::time::timeout(Duration::from_secs(10), &mut t)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a connection did not finish within 10 s; closing it");
+                t.abort();
+                let _ = t.await;
+            }
+        }
+        if let Err(e) = state.store.flush() {
+            tracing::error!(error = %e, "flush at shutdown failed");
+        }
+        tracing::info!("sls-emu stopped");
+    }
+}
+
+async fn bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<TcpListener>, ServerError> {
+    // With port 0 every address must end up on the same port (clients try ::1 then
+    // 127.0.0.1 for one name), so retry when the second address finds it taken.
+    let mut last_err = None;
+    for _ in 0..20 {
+        match try_bind_all(ips, port).await {
+            Ok(l) => return Ok(l),
+            Err(e) => last_err = Some(e),
+        }
+        if port != 0 {
+            break;
+        }
+    }
+    Err(last_err.unwrap_or(ServerError::Bind {
+        addr: SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port),
+        source: std::io::Error::other("no address to bind"),
+    }))
+}
+
+async fn try_bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<TcpListener>, ServerError> {
+    let mut listeners: Vec<TcpListener> = Vec::new();
+    let mut port = port;
+    for ip in ips {
+        let addr = SocketAddr::new(*ip, port);
+        match TcpListener::bind(addr).await {
+            Ok(l) => {
+                if port == 0 {
+                    port = l
+                        .local_addr()
+                        .map_err(|source| ServerError::Bind { addr, source })?
+                        .port();
+                }
+                listeners.push(l);
+            }
+            // A machine without IPv6 still serves IPv4 (and vice versa), as long as one works.
+            Err(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable && ips.len() > 1 => {
+                tracing::warn!(%addr, "address not available here; skipped");
+            }
+            Err(source) => return Err(ServerError::Bind { addr, source }),
+        }
+    }
+    if listeners.is_empty() {
+        return Err(ServerError::Bind {
+            addr: SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port),
+            source: std::io::Error::other("none of the --bind addresses is available"),
+        });
+    }
+    Ok(listeners)
+}
+
+async fn sweep_ttl(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let period = Duration::from_secs(state.config.ttl_sweep_secs.max(1));
+    loop {
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => return,
+            _ = tokio::time::sleep(period) => {}
+        }
+        let store = state.store.clone();
+        let now = state.clock.now_secs();
+        match tokio::task::spawn_blocking(move || store.expire(now)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(removed = n, "expired log groups removed"),
+            Ok(Err(e)) => tracing::error!(error = %e, "ttl sweep failed"),
+            Err(e) => tracing::error!(error = %e, "ttl sweep panicked"),
+        }
+    }
+}

@@ -1,0 +1,573 @@
+//! The store: sled underneath, an in-memory catalog on top, group commit for durability.
+//!
+//! Layout in sled:
+//! - tree `meta`: `project/{name}` → [`ProjectRecord`] JSON; `logstore/{project}/{name}` →
+//!   [`LogstoreRecord`] JSON (shards included); `next-logstore-id` → u64 BE;
+//!   `floor/{logstore id}/{shard}` → u64 BE, the first sequence number still alive after TTL
+//!   expiry (so sequence numbers are never reused even when a shard's data is all gone).
+//! - tree `logs/{logstore id}` per logstore: key = shard u32 BE ‖ seq u64 BE, value =
+//!   receive time u32 BE ‖ the LogGroup bytes exactly as validated (never re-encoded).
+//!
+//! The catalog (projects → logstores → shards) is loaded at open and kept in memory, so the
+//! write path takes no sled read. Metadata changes write sled and the catalog under one lock.
+//! Nothing HTTP goes here.
+
+mod commit;
+mod logs;
+mod records;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+pub use logs::{ReadBatch, StoredGroup};
+pub use records::{LogstoreRecord, ProjectRecord, ShardRecord};
+
+use crate::config::Durability;
+use crate::model::shard::{even_ranges, range_contains, ShardStatus};
+use commit::Committer;
+
+/// Storage failures. The `…NotExist`/`…AlreadyExist` variants are client errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// No project of that name.
+    #[error("project {0} does not exist")]
+    ProjectNotExist(String),
+    /// No logstore of that name in the project.
+    #[error("logstore {0} does not exist")]
+    LogStoreNotExist(String),
+    /// No shard of that id in the logstore.
+    #[error("shard {0} does not exist")]
+    ShardNotExist(u32),
+    /// A project of that name exists.
+    #[error("project {0} already exists")]
+    ProjectAlreadyExist(String),
+    /// A logstore of that name exists.
+    #[error("logstore {0} already exists")]
+    LogStoreAlreadyExist(String),
+    /// A write found no readwrite shard to go to.
+    #[error("{0}")]
+    NoWritableShard(String),
+    /// A cursor outside the shard's data.
+    #[error("{0}")]
+    InvalidCursor(String),
+    /// sled failed.
+    #[error("sled: {0}")]
+    Sled(#[from] sled::Error),
+    /// A durable commit failed.
+    #[error("commit: {0}")]
+    Commit(Arc<std::io::Error>),
+    /// Filesystem error while opening.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    /// A stored record does not decode (corruption or a format change).
+    #[error("corrupt record {key}: {reason}")]
+    Corrupt {
+        /// The sled key.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+type Result<T> = std::result::Result<T, StorageError>;
+
+/// Cheap-clone handle to the store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: sled::Db,
+    meta: sled::Tree,
+    /// Projects by name. A std lock: held only for in-memory work and sled point writes,
+    /// never across an await.
+    catalog: RwLock<BTreeMap<String, ProjectEntry>>,
+    committer: Option<Committer>,
+}
+
+#[derive(Debug)]
+struct ProjectEntry {
+    record: ProjectRecord,
+    logstores: BTreeMap<String, Arc<Logstore>>,
+}
+
+/// A logstore as the data path sees it.
+#[derive(Debug)]
+pub struct Logstore {
+    /// Internal id (names can be reused after a delete; ids are not).
+    pub id: u64,
+    record: RwLock<LogstoreRecord>,
+    shards: RwLock<Vec<Arc<Shard>>>,
+    tree: sled::Tree,
+    round_robin: AtomicUsize,
+    deleted: AtomicBool,
+}
+
+/// One shard: its range, its cursor base and its append state.
+#[derive(Debug)]
+pub struct Shard {
+    /// Shard id.
+    pub id: u32,
+    /// Inclusive begin of the hash range.
+    pub begin_key: u128,
+    /// Exclusive end of the hash range (`u128::MAX` for the last shard).
+    pub end_key: u128,
+    /// Creation time, unix seconds.
+    pub create_time: i64,
+    /// Cursor integer of sequence number 0.
+    pub cursor_base: i64,
+    append: Mutex<AppendState>,
+    /// Sequence numbers below this are durable and readable.
+    visible: AtomicU64,
+    /// First sequence number still stored (TTL moves it).
+    begin: AtomicU64,
+}
+
+#[derive(Debug)]
+struct AppendState {
+    next: u64,
+    last_receive_time: u32,
+    status: ShardStatus,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`.
+    ///
+    /// With [`Durability::Fsync`] every acknowledged change is on disk before the call that
+    /// made it returns; with `Buffered` sled syncs in the background.
+    pub fn open(dir: &Path, durability: Durability) -> Result<Store> {
+        let existed = dir.exists();
+        std::fs::create_dir_all(dir)?;
+        let db = sled::Config::new()
+            .path(dir)
+            .flush_every_ms(Some(500))
+            .open()?;
+        let meta = db.open_tree("meta")?;
+        let committer = match durability {
+            Durability::Fsync => {
+                // Make the folder itself and sled's fresh files durable once.
+                commit::sync_dir(dir)?;
+                if !existed {
+                    commit::sync_dir(&commit::parent_dir(dir))?;
+                }
+                Some(Committer::start(db.clone(), dir)?)
+            }
+            Durability::Buffered => None,
+        };
+        let catalog = records::load_catalog(&db, &meta)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                meta,
+                catalog: RwLock::new(catalog),
+                committer,
+            }),
+        })
+    }
+
+    /// Waits until every change made before the call is durable (no-op when buffered).
+    pub async fn commit(&self) -> Result<()> {
+        match &self.inner.committer {
+            Some(c) => c.commit().await.map_err(StorageError::Commit),
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes sled's buffers (used at graceful shutdown).
+    pub fn flush(&self) -> Result<()> {
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    fn read_catalog(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, ProjectEntry>> {
+        // A poisoned lock means a panic mid-update of in-memory state only; sled is the truth
+        // and the map is still structurally valid, so keep serving.
+        self.inner.catalog.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_catalog(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, ProjectEntry>> {
+        self.inner
+            .catalog
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    // ----- projects -----
+
+    /// Creates a project.
+    pub fn create_project(&self, record: ProjectRecord) -> Result<()> {
+        let mut cat = self.write_catalog();
+        if cat.contains_key(&record.name) {
+            return Err(StorageError::ProjectAlreadyExist(record.name));
+        }
+        self.inner.meta.insert(
+            records::project_key(&record.name),
+            records::to_json(&record),
+        )?;
+        cat.insert(
+            record.name.clone(),
+            ProjectEntry {
+                record,
+                logstores: BTreeMap::new(),
+            },
+        );
+        Ok(())
+    }
+
+    /// A project's record.
+    pub fn get_project(&self, name: &str) -> Result<ProjectRecord> {
+        self.read_catalog()
+            .get(name)
+            .map(|p| p.record.clone())
+            .ok_or_else(|| StorageError::ProjectNotExist(name.to_string()))
+    }
+
+    /// Every project, by name.
+    pub fn list_projects(&self) -> Vec<ProjectRecord> {
+        self.read_catalog()
+            .values()
+            .map(|p| p.record.clone())
+            .collect()
+    }
+
+    /// Changes a project's record in place.
+    pub fn update_project(&self, name: &str, f: impl FnOnce(&mut ProjectRecord)) -> Result<()> {
+        let mut cat = self.write_catalog();
+        let entry = cat
+            .get_mut(name)
+            .ok_or_else(|| StorageError::ProjectNotExist(name.to_string()))?;
+        let mut record = entry.record.clone();
+        f(&mut record);
+        self.inner
+            .meta
+            .insert(records::project_key(name), records::to_json(&record))?;
+        entry.record = record;
+        Ok(())
+    }
+
+    /// Deletes a project with all its logstores and their data.
+    pub fn delete_project(&self, name: &str) -> Result<()> {
+        let mut cat = self.write_catalog();
+        let entry = cat
+            .get(name)
+            .ok_or_else(|| StorageError::ProjectNotExist(name.to_string()))?;
+        for ls in entry.logstores.values() {
+            self.drop_logstore_data(name, ls)?;
+        }
+        self.inner.meta.remove(records::project_key(name))?;
+        cat.remove(name);
+        Ok(())
+    }
+
+    // ----- logstores -----
+
+    /// Creates a logstore with `shard_count` readwrite shards splitting the key space evenly.
+    /// `record.shards` and `record.id` are filled in here.
+    pub fn create_logstore(
+        &self,
+        mut record: LogstoreRecord,
+        shard_count: u32,
+        now_nanos: i64,
+    ) -> Result<()> {
+        let mut cat = self.write_catalog();
+        let project = cat
+            .get_mut(&record.project)
+            .ok_or_else(|| StorageError::ProjectNotExist(record.project.clone()))?;
+        if project.logstores.contains_key(&record.name) {
+            return Err(StorageError::LogStoreAlreadyExist(record.name));
+        }
+        let id = records::next_logstore_id(&self.inner.meta)?;
+        record.id = id;
+        record.shards = even_ranges(shard_count)
+            .into_iter()
+            .zip(0u32..)
+            .map(|((begin, end), sid)| ShardRecord {
+                id: sid,
+                status: ShardStatus::Readwrite,
+                begin_key: begin,
+                end_key: end,
+                create_time: now_nanos.div_euclid(1_000_000_000),
+                cursor_base: now_nanos,
+            })
+            .collect();
+        let tree = self.inner.db.open_tree(records::logs_tree_name(id))?;
+        self.inner.meta.insert(
+            records::logstore_key(&record.project, &record.name),
+            records::to_json(&record),
+        )?;
+        let ls = Logstore::new(record, tree, |_| (0, 0, 0));
+        project.logstores.insert(ls.name(), Arc::new(ls));
+        Ok(())
+    }
+
+    /// The live logstore handle (for the data path).
+    pub fn logstore(&self, project: &str, name: &str) -> Result<Arc<Logstore>> {
+        let cat = self.read_catalog();
+        let p = cat
+            .get(project)
+            .ok_or_else(|| StorageError::ProjectNotExist(project.to_string()))?;
+        p.logstores
+            .get(name)
+            .cloned()
+            .ok_or_else(|| StorageError::LogStoreNotExist(name.to_string()))
+    }
+
+    /// Logstore names of a project, sorted.
+    pub fn list_logstores(&self, project: &str) -> Result<Vec<String>> {
+        let cat = self.read_catalog();
+        let p = cat
+            .get(project)
+            .ok_or_else(|| StorageError::ProjectNotExist(project.to_string()))?;
+        Ok(p.logstores.keys().cloned().collect())
+    }
+
+    /// Changes a logstore's settings (not its shards) in place.
+    pub fn update_logstore(
+        &self,
+        project: &str,
+        name: &str,
+        f: impl FnOnce(&mut LogstoreRecord),
+    ) -> Result<()> {
+        let cat = self.write_catalog();
+        let ls = cat
+            .get(project)
+            .ok_or_else(|| StorageError::ProjectNotExist(project.to_string()))?
+            .logstores
+            .get(name)
+            .ok_or_else(|| StorageError::LogStoreNotExist(name.to_string()))?;
+        let mut record = ls.record();
+        f(&mut record);
+        self.inner.meta.insert(
+            records::logstore_key(project, name),
+            records::to_json(&record),
+        )?;
+        *ls.record.write().unwrap_or_else(|e| e.into_inner()) = record;
+        Ok(())
+    }
+
+    /// Deletes a logstore and its data.
+    pub fn delete_logstore(&self, project: &str, name: &str) -> Result<()> {
+        let mut cat = self.write_catalog();
+        let p = cat
+            .get_mut(project)
+            .ok_or_else(|| StorageError::ProjectNotExist(project.to_string()))?;
+        let ls = p
+            .logstores
+            .get(name)
+            .ok_or_else(|| StorageError::LogStoreNotExist(name.to_string()))?;
+        self.drop_logstore_data(project, ls)?;
+        p.logstores.remove(name);
+        Ok(())
+    }
+
+    fn drop_logstore_data(&self, project: &str, ls: &Logstore) -> Result<()> {
+        ls.deleted.store(true, Ordering::SeqCst);
+        // Wait for appends in flight: they check `deleted` under the shard lock.
+        for shard in ls.shards() {
+            drop(shard.lock_append());
+        }
+        let name = ls.name();
+        self.inner
+            .meta
+            .remove(records::logstore_key(project, &name))?;
+        for shard in ls.shards() {
+            self.inner
+                .meta
+                .remove(records::floor_key(ls.id, shard.id))?;
+        }
+        self.inner.db.drop_tree(records::logs_tree_name(ls.id))?;
+        Ok(())
+    }
+
+    /// Every live logstore (for background sweeps).
+    fn all_logstores(&self) -> Vec<Arc<Logstore>> {
+        self.read_catalog()
+            .values()
+            .flat_map(|p| p.logstores.values().cloned())
+            .collect()
+    }
+}
+
+impl Logstore {
+    fn new(
+        record: LogstoreRecord,
+        tree: sled::Tree,
+        positions: impl Fn(&ShardRecord) -> (u64, u64, u32),
+    ) -> Logstore {
+        let shards = record
+            .shards
+            .iter()
+            .map(|s| {
+                let (begin, next, last_receive_time) = positions(s);
+                Arc::new(Shard {
+                    id: s.id,
+                    begin_key: s.begin_key,
+                    end_key: s.end_key,
+                    create_time: s.create_time,
+                    cursor_base: s.cursor_base,
+                    append: Mutex::new(AppendState {
+                        next,
+                        last_receive_time,
+                        status: s.status,
+                    }),
+                    visible: AtomicU64::new(next),
+                    begin: AtomicU64::new(begin),
+                })
+            })
+            .collect();
+        Logstore {
+            id: record.id,
+            record: RwLock::new(record),
+            shards: RwLock::new(shards),
+            tree,
+            round_robin: AtomicUsize::new(0),
+            deleted: AtomicBool::new(false),
+        }
+    }
+
+    /// The logstore's name.
+    pub fn name(&self) -> String {
+        self.record
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .name
+            .clone()
+    }
+
+    /// A copy of the settings, with the shards' current status.
+    pub fn record(&self) -> LogstoreRecord {
+        let mut r = self
+            .record
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        r.shards = self.shards().iter().map(|s| s.to_record()).collect();
+        r
+    }
+
+    /// All shards, by id.
+    pub fn shards(&self) -> Vec<Arc<Shard>> {
+        self.shards
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The shard with id `id`.
+    pub fn shard(&self, id: u32) -> Result<Arc<Shard>> {
+        self.shards()
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or(StorageError::ShardNotExist(id))
+    }
+
+    /// A readwrite shard for a load-balanced write (round robin).
+    pub fn pick_shard(&self) -> Result<Arc<Shard>> {
+        let writable: Vec<Arc<Shard>> = self
+            .shards()
+            .into_iter()
+            .filter(|s| s.status() == ShardStatus::Readwrite)
+            .collect();
+        if writable.is_empty() {
+            return Err(StorageError::NoWritableShard(
+                "the logstore has no readwrite shard".into(),
+            ));
+        }
+        let i = self.round_robin.fetch_add(1, Ordering::Relaxed) % writable.len();
+        writable
+            .get(i)
+            .cloned()
+            .ok_or_else(|| StorageError::NoWritableShard("no readwrite shard".into()))
+    }
+
+    /// The readwrite shard whose range holds `key`.
+    pub fn route(&self, key: u128) -> Result<Arc<Shard>> {
+        self.shards()
+            .into_iter()
+            .find(|s| {
+                s.status() == ShardStatus::Readwrite && range_contains(s.begin_key, s.end_key, key)
+            })
+            .ok_or_else(|| {
+                StorageError::NoWritableShard(format!(
+                    "no readwrite shard holds hash key {}",
+                    sls_protocol::hash::format_hash_key(key)
+                ))
+            })
+    }
+
+    /// Whether writes get `__receive_time__`/`__client_ip__` tags.
+    pub fn append_meta(&self) -> bool {
+        self.record
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .append_meta
+    }
+
+    /// Days of retention (3650 = forever).
+    pub fn ttl_days(&self) -> u32 {
+        self.record.read().unwrap_or_else(|e| e.into_inner()).ttl
+    }
+}
+
+impl Shard {
+    fn lock_append(&self) -> std::sync::MutexGuard<'_, AppendState> {
+        self.append.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Current status.
+    pub fn status(&self) -> ShardStatus {
+        self.lock_append().status
+    }
+
+    fn to_record(&self) -> ShardRecord {
+        ShardRecord {
+            id: self.id,
+            status: self.status(),
+            begin_key: self.begin_key,
+            end_key: self.end_key,
+            create_time: self.create_time,
+            cursor_base: self.cursor_base,
+        }
+    }
+
+    /// First readable sequence number.
+    pub fn begin_seq(&self) -> u64 {
+        self.begin.load(Ordering::Acquire)
+    }
+
+    /// One past the last readable (durable) sequence number.
+    pub fn end_seq(&self) -> u64 {
+        self.visible.load(Ordering::Acquire)
+    }
+
+    /// The cursor integer of a sequence number.
+    pub fn cursor_of(&self, seq: u64) -> i64 {
+        self.cursor_base
+            .saturating_add(i64::try_from(seq).unwrap_or(i64::MAX))
+    }
+
+    /// The sequence number a cursor integer points at, if it is inside `[begin, end]`.
+    pub fn seq_of(&self, cursor: i64) -> Result<u64> {
+        let (begin, end) = (self.begin_seq(), self.end_seq());
+        let out_of_range = || {
+            StorageError::InvalidCursor(format!(
+                "cursor {cursor} is outside shard {} data [{}, {}]",
+                self.id,
+                self.cursor_of(begin),
+                self.cursor_of(end)
+            ))
+        };
+        let offset = cursor
+            .checked_sub(self.cursor_base)
+            .ok_or_else(out_of_range)?;
+        let seq = u64::try_from(offset).map_err(|_| out_of_range())?;
+        if seq < begin || seq > end {
+            return Err(out_of_range());
+        }
+        Ok(seq)
+    }
+}

@@ -1,0 +1,180 @@
+//! What the store persists in its `meta` tree, and how it is loaded back.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Logstore, ProjectEntry, Result, StorageError};
+use crate::model::shard::ShardStatus;
+
+/// A project as stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProjectRecord {
+    /// Name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Resource group id (may be empty).
+    pub resource_group_id: String,
+    /// `LRS` or `ZRS`.
+    pub data_redundancy_type: String,
+    /// Unix seconds.
+    pub create_time: i64,
+    /// Unix seconds.
+    pub last_modify_time: i64,
+}
+
+/// A logstore's settings and shard layout as stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LogstoreRecord {
+    /// Internal id; names its data tree.
+    pub id: u64,
+    /// Owning project.
+    pub project: String,
+    /// Name.
+    pub name: String,
+    /// Retention in days (3650 = forever).
+    pub ttl: u32,
+    /// `enable_tracking`.
+    pub enable_tracking: bool,
+    /// `autoSplit` (stored, reported; automatic splitting is not performed).
+    pub auto_split: bool,
+    /// `maxSplitShard`.
+    pub max_split_shard: u32,
+    /// `appendMeta`: add `__receive_time__` and `__client_ip__` tags to every LogGroup.
+    pub append_meta: bool,
+    /// `telemetryType` (`None`, `Metrics`, ...).
+    pub telemetry_type: String,
+    /// `mode` (`standard`, `query`).
+    pub mode: String,
+    /// Unix seconds.
+    pub create_time: i64,
+    /// Unix seconds.
+    pub last_modify_time: i64,
+    /// Other fields a client sent (`hot_ttl`, `encrypt_conf`, ...), echoed back by GetLogStore.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Every shard, readonly ones included, by id.
+    pub shards: Vec<ShardRecord>,
+}
+
+/// A shard as stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ShardRecord {
+    /// Id.
+    pub id: u32,
+    /// Status.
+    pub status: ShardStatus,
+    /// Inclusive begin of the hash range.
+    #[serde(with = "hex_u128")]
+    pub begin_key: u128,
+    /// Exclusive end of the hash range.
+    #[serde(with = "hex_u128")]
+    pub end_key: u128,
+    /// Unix seconds.
+    pub create_time: i64,
+    /// Cursor integer of sequence number 0.
+    pub cursor_base: i64,
+}
+
+mod hex_u128 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{v:032x}"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        let s = String::deserialize(d)?;
+        u128::from_str_radix(&s, 16).map_err(serde::de::Error::custom)
+    }
+}
+
+pub(super) fn project_key(name: &str) -> Vec<u8> {
+    format!("project/{name}").into_bytes()
+}
+
+pub(super) fn logstore_key(project: &str, name: &str) -> Vec<u8> {
+    format!("logstore/{project}/{name}").into_bytes()
+}
+
+pub(super) fn floor_key(logstore_id: u64, shard: u32) -> Vec<u8> {
+    format!("floor/{logstore_id}/{shard}").into_bytes()
+}
+
+pub(super) fn logs_tree_name(logstore_id: u64) -> String {
+    format!("logs/{logstore_id}")
+}
+
+const NEXT_ID_KEY: &[u8] = b"next-logstore-id";
+
+pub(super) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
+    // Serializing these plain structs cannot fail (no maps with non-string keys).
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(key: &[u8], bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| StorageError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: e.to_string(),
+    })
+}
+
+pub(super) fn read_u64(key: &[u8], bytes: &[u8]) -> Result<u64> {
+    let arr: [u8; 8] = bytes.try_into().map_err(|_| StorageError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: format!("expected 8 bytes, found {}", bytes.len()),
+    })?;
+    Ok(u64::from_be_bytes(arr))
+}
+
+/// Allocates the next logstore id (ids are never reused).
+pub(super) fn next_logstore_id(meta: &sled::Tree) -> Result<u64> {
+    let current = match meta.get(NEXT_ID_KEY)? {
+        Some(v) => read_u64(NEXT_ID_KEY, &v)?,
+        None => 1,
+    };
+    meta.insert(NEXT_ID_KEY, &(current + 1).to_be_bytes())?;
+    Ok(current)
+}
+
+/// Rebuilds the in-memory catalog from sled.
+pub(super) fn load_catalog(
+    db: &sled::Db,
+    meta: &sled::Tree,
+) -> Result<BTreeMap<String, ProjectEntry>> {
+    let mut catalog = BTreeMap::new();
+    for item in meta.scan_prefix(b"project/") {
+        let (key, value) = item?;
+        let record: ProjectRecord = from_json(&key, &value)?;
+        catalog.insert(
+            record.name.clone(),
+            ProjectEntry {
+                record,
+                logstores: BTreeMap::new(),
+            },
+        );
+    }
+    for item in meta.scan_prefix(b"logstore/") {
+        let (key, value) = item?;
+        let record: LogstoreRecord = from_json(&key, &value)?;
+        let Some(project) = catalog.get_mut(&record.project) else {
+            tracing::warn!(logstore = %record.name, project = %record.project, "logstore of a missing project ignored");
+            continue;
+        };
+        let tree = db.open_tree(logs_tree_name(record.id))?;
+        let mut positions = BTreeMap::new();
+        for s in &record.shards {
+            positions.insert(
+                s.id,
+                super::logs::scan_positions(meta, &tree, record.id, s.id)?,
+            );
+        }
+        let name = record.name.clone();
+        let ls = Logstore::new(record, tree, |s| {
+            positions.get(&s.id).copied().unwrap_or((0, 0, 0))
+        });
+        project.logstores.insert(name, Arc::new(ls));
+    }
+    Ok(catalog)
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test. On a fresh Debian machine it first installs what the tests need:
+#   - libnss-myhostname, so <project>.localhost resolves to loopback (how official clients
+#     reach the emulator at endpoint localhost:PORT);
+#   - python3-venv if `python3 -m venv` is unavailable;
+#   - a venv in .venv with the pinned official Python SDK (scripts/setup-python.sh).
+# The tests start the emulator themselves, in-process, on free ports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else echo "test.sh: need root (or sudo) to run: $*" >&2; exit 1
+  fi
+}
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! getent hosts sls-emu-probe.localhost >/dev/null 2>&1; then
+  echo "test.sh: installing libnss-myhostname so *.localhost resolves to loopback"
+  apt_install libnss-myhostname
+  getent hosts sls-emu-probe.localhost >/dev/null || {
+    echo "test.sh: *.localhost still does not resolve; check 'hosts:' in /etc/nsswitch.conf lists myhostname" >&2
+    exit 1
+  }
+fi
+
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  echo "test.sh: installing python3-venv"
+  apt_install python3-venv
+fi
+
+scripts/setup-python.sh
+
+export SLS_EMU_PYTHON="$PWD/.venv/bin/python"
+# The official clients honour proxy variables; the tests talk to loopback only.
+unset HTTP_PROXY http_proxy HTTPS_PROXY https_proxy ALL_PROXY all_proxy
+
+cargo test --workspace --locked "$@"

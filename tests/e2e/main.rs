@@ -1,0 +1,9 @@
+//! End-to-end tests: the official SLS clients, unmodified, against an in-process emulator.
+//!
+//! They need `*.localhost` to resolve to loopback (libnss-myhostname) and, for the Python
+//! tests, the venv from `scripts/setup-python.sh`; `scripts/test.sh` sets up both.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod official_python_sdk;
+mod official_rust_producer;
+mod official_rust_sdk;

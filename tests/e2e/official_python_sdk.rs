@@ -1,0 +1,45 @@
+//! The official Python SDK (`aliyun-log-python-sdk` 0.9.52), run as a subprocess against the
+//! in-process emulator by `tests/python/sdk_core.py`, which checks everything it reads back.
+
+use sls_e2e::{python, repo_root};
+use sls_emulator::testing::TestServer;
+
+async fn run_script(server: &TestServer, extra: &[&str]) {
+    let py = python();
+    assert!(
+        py.exists(),
+        "{} is missing: run scripts/test.sh (or scripts/setup-python.sh) first",
+        py.display()
+    );
+    let c = server.config();
+    let out = tokio::process::Command::new(&py)
+        .arg(repo_root().join("tests/python/sdk_core.py"))
+        .args(["--endpoint", &server.endpoint()])
+        .args(["--access-key-id", &c.access_key_id])
+        .args(["--access-key-secret", &c.access_key_secret])
+        .args(extra)
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "sdk_core.py {extra:?} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_sdk_v1_signatures() {
+    let server = TestServer::start().await.unwrap();
+    run_script(&server, &["--sign", "v1", "--expect-auth-verify"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_sdk_v4_signatures() {
+    let server = TestServer::start().await.unwrap();
+    run_script(&server, &["--sign", "v4", "--expect-auth-verify"]).await;
+}
