@@ -30,6 +30,12 @@ if ! getent hosts sls-emu-probe.localhost >/dev/null 2>&1; then
   }
 fi
 
+# The official Rust SDK builds reqwest with native-tls (OpenSSL).
+if ! pkg-config --exists openssl 2>/dev/null; then
+  echo "test.sh: installing libssl-dev and pkg-config (the official Rust SDK links OpenSSL)"
+  apt_install libssl-dev pkg-config
+fi
+
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   echo "test.sh: installing python3-venv"
   apt_install python3-venv

@@ -25,35 +25,33 @@ async fn main() -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
+/// Tells the user where to point clients. Write errors are ignored: a closed stdout (a
+/// supervisor that read the first line and went away) must not stop the emulator.
 fn print_banner(e: &Emulator) {
+    use std::io::Write;
     let c = e.config();
     let addrs: Vec<String> = e.addrs().iter().map(|a| a.to_string()).collect();
     let endpoint = e.endpoint();
-    println!("sls-emu is listening on {}", addrs.join(", "));
-    println!(
-        "  data folder:       {} (durability: {:?})",
+    let (id, secret) = (&c.access_key_id, &c.access_key_secret);
+    let banner = format!(
+        "sls-emu is listening on {}\n\
+         \x20 data folder:       {} (durability: {:?})\n\
+         \x20 endpoint:          {endpoint}   (projects are addressed as <project>.{endpoint})\n\
+         \x20 access key id:     {id}\n\
+         \x20 access key secret: {secret}   (signatures: {:?})\n\
+         \x20 Python:  LogClient(\"{endpoint}\", \"{id}\", \"{secret}\")\n\
+         \x20 Rust:    Config::builder().endpoint(\"{endpoint}\").access_key(\"{id}\", \"{secret}\")\n\
+         \x20 *.localhost must resolve to loopback (Debian: apt-get install libnss-myhostname),\n\
+         \x20 or set HTTP_PROXY=http://127.0.0.1:{} for clients that honour it.\n",
+        addrs.join(", "),
         c.data_dir.display(),
-        c.durability
+        c.durability,
+        c.auth,
+        e.port(),
     );
-    println!("  endpoint:          {endpoint}   (projects are addressed as <project>.{endpoint})");
-    println!("  access key id:     {}", c.access_key_id);
-    println!(
-        "  access key secret: {}   (signatures: {:?})",
-        c.access_key_secret, c.auth
-    );
-    println!(
-        "  Python:  LogClient(\"{endpoint}\", \"{}\", \"{}\")",
-        c.access_key_id, c.access_key_secret
-    );
-    println!(
-        "  Rust:    Config::builder().endpoint(\"{endpoint}\").access_key(\"{}\", \"{}\")",
-        c.access_key_id, c.access_key_secret
-    );
-    println!("  *.localhost must resolve to loopback (Debian: apt-get install libnss-myhostname),");
-    println!(
-        "  or set HTTP_PROXY=http://127.0.0.1:{} for clients that honour it.",
-        e.port()
-    );
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(banner.as_bytes());
+    let _ = out.flush();
 }
 
 async fn stop_signal() {

@@ -1,1 +1,9 @@
+//! Integration tests of the emulator over real sockets: one binary, one module per concern.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod addressing;
+mod auth;
+mod bad_input;
+mod durability;
+mod support;
+mod time;

@@ -1,0 +1,127 @@
+//! Signatures: in `verify` mode every route rejects a wrong secret; `off` mode accepts
+//! unsigned requests but still rejects malformed Authorization headers.
+
+use serde_json::json;
+use sls_emulator::config::AuthMode;
+use sls_emulator::testing::TestServer;
+
+use crate::support::{Client, Req, Sign};
+
+const P: &str = "auth-test";
+const L: &str = "ls";
+
+/// One request per route the emulator serves.
+fn every_route() -> Vec<Req> {
+    let shard = format!("/logstores/{L}/shards/0");
+    vec![
+        Req::new("GET", None, "/"),
+        Req::new("GET", Some(P), "/"),
+        Req::new("POST", Some("auth-other"), "/").json(json!({"projectName": "auth-other"})),
+        Req::new("PUT", Some(P), "/").json(json!({"description": "x"})),
+        Req::new("DELETE", Some(P), "/"),
+        Req::new("GET", Some(P), "/logstores"),
+        Req::new("POST", Some(P), "/logstores")
+            .json(json!({"logstoreName": "x2", "ttl": 1, "shardCount": 1})),
+        Req::new("GET", Some(P), &format!("/logstores/{L}")),
+        Req::new("PUT", Some(P), &format!("/logstores/{L}")).json(json!({"ttl": 2})),
+        Req::new("DELETE", Some(P), &format!("/logstores/{L}")),
+        Req::new("POST", Some(P), &format!("/logstores/{L}"))
+            .h("content-type", "application/x-protobuf")
+            .body(vec![]),
+        Req::new("GET", Some(P), &format!("/logstores/{L}/shards")),
+        Req::new("POST", Some(P), &format!("/logstores/{L}/shards/lb"))
+            .h("content-type", "application/x-protobuf")
+            .body(vec![]),
+        Req::new("POST", Some(P), &format!("/logstores/{L}/shards/route"))
+            .q("key", "00")
+            .h("content-type", "application/x-protobuf"),
+        Req::new("GET", Some(P), &shard)
+            .q("type", "cursor")
+            .q("from", "begin"),
+        Req::new("GET", Some(P), &shard)
+            .q("type", "cursor_time")
+            .q("cursor", "MA=="),
+        Req::new("GET", Some(P), &shard)
+            .q("type", "log")
+            .q("cursor", "MA==")
+            .q("count", "1"),
+        Req::new("GET", Some(P), "/unknown"),
+    ]
+}
+
+#[tokio::test]
+async fn wrong_secret_is_rejected_on_every_route_and_nothing_changes() {
+    let server = TestServer::start().await.unwrap();
+    let c = Client::new(&server);
+    c.setup(P, L, 1).await;
+    for req in every_route() {
+        let what = format!("{} {}", req.method, req.path);
+        let r = c.send(req.clone().sign(Sign::WrongSecret)).await;
+        assert_eq!(
+            r.status,
+            401,
+            "{what}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.assert_error(401, "SignatureNotMatch");
+        let r = c.send(req.sign(Sign::None)).await;
+        r.assert_error(401, "Unauthorized");
+    }
+    // The project, logstore and its settings survived every rejected call.
+    let ls = c
+        .send(Req::new("GET", Some(P), &format!("/logstores/{L}")))
+        .await;
+    ls.assert_ok();
+    assert_eq!(ls.json()["ttl"], 30);
+    assert!(
+        c.send(Req::new("GET", Some("auth-other"), "/"))
+            .await
+            .status
+            == 404
+    );
+}
+
+#[tokio::test]
+async fn unknown_key_skewed_date_and_malformed_headers() {
+    let server = TestServer::start().await.unwrap();
+    let c = Client::new(&server);
+    c.setup(P, L, 1).await;
+    let r = c
+        .send(Req::new("GET", Some(P), "/").h("authorization", "LOG someone-else:AAAA"))
+        .await;
+    r.assert_error(401, "Unauthorized");
+    let r = c
+        .send(Req::new("GET", Some(P), "/").h("authorization", "Bearer xyz"))
+        .await;
+    r.assert_error(401, "Unauthorized");
+    let r = c
+        .send(Req::new("GET", Some(P), "/").h("date", "Mon, 01 Jan 2001 00:00:00 GMT"))
+        .await;
+    r.assert_error(400, "RequestTimeExpired");
+    let r = c
+        .send(Req::new("GET", Some(P), "/").h("date", "yesterday"))
+        .await;
+    r.assert_error(400, "InvalidDateFormat");
+}
+
+#[tokio::test]
+async fn auth_off_accepts_unsigned_but_not_malformed() {
+    let server = TestServer::start_with(|c| c.auth = AuthMode::Off)
+        .await
+        .unwrap();
+    let c = Client::new(&server);
+    c.send(
+        Req::new("POST", Some(P), "/")
+            .json(json!({"projectName": P}))
+            .sign(Sign::None),
+    )
+    .await
+    .assert_ok();
+    c.send(Req::new("GET", Some(P), "/").sign(Sign::WrongSecret))
+        .await
+        .assert_ok();
+    let r = c
+        .send(Req::new("GET", Some(P), "/").h("authorization", "LOG no-colon"))
+        .await;
+    r.assert_error(401, "Unauthorized");
+}
