@@ -73,6 +73,11 @@ pub enum StorageError {
 
 type Result<T> = std::result::Result<T, StorageError>;
 
+/// sled writes any value over a quarter of a segment to its own blob file (one file create,
+/// write and fsync per LogGroup); 8 MiB segments keep LogGroups up to ~2 MiB inline.
+/// Part of the on-disk format: sled refuses to open a folder created with another size.
+const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
+
 /// Cheap-clone handle to the store.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -145,6 +150,7 @@ impl Store {
         let db = sled::Config::new()
             .path(dir)
             .flush_every_ms(Some(500))
+            .segment_size(SEGMENT_SIZE)
             .open()?;
         let meta = db.open_tree("meta")?;
         let committer = match durability {
