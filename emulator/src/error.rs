@@ -53,6 +53,20 @@ pub enum ErrorCode {
     SignatureNotMatch,
     /// 401: missing/malformed credentials or an unknown AccessKeyId.
     Unauthorized,
+    /// 404: unknown consumer group.
+    ConsumerGroupNotExist,
+    /// 400: a consumer group of that name exists.
+    ConsumerGroupAlreadyExist,
+    /// 404: a non-forced checkpoint names a consumer that is not alive in the group.
+    ConsumerNotExist,
+    /// 400: a non-forced checkpoint for a shard the consumer does not hold.
+    ConsumerNotMatch,
+    /// 400: a heartbeat from an unknown (e.g. expired) consumer that claims shards.
+    NotExistConsumerWithBody,
+    /// 400: a checkpoint that is not base64.
+    InvalidShardCheckPoint,
+    /// 400: a resource-count quota (consumer groups per logstore).
+    ExceedQuota,
     /// 500: a fault inside the emulator (storage error); details are logged, not sent.
     InternalServerError,
 }
@@ -81,6 +95,13 @@ impl ErrorCode {
             ErrorCode::InvalidCursor => "InvalidCursor",
             ErrorCode::SignatureNotMatch => "SignatureNotMatch",
             ErrorCode::Unauthorized => "Unauthorized",
+            ErrorCode::ConsumerGroupNotExist => "ConsumerGroupNotExist",
+            ErrorCode::ConsumerGroupAlreadyExist => "ConsumerGroupAlreadyExist",
+            ErrorCode::ConsumerNotExist => "ConsumerNotExist",
+            ErrorCode::ConsumerNotMatch => "ConsumerNotMatch",
+            ErrorCode::NotExistConsumerWithBody => "NotExistConsumerWithBody",
+            ErrorCode::InvalidShardCheckPoint => "InvalidShardCheckPoint",
+            ErrorCode::ExceedQuota => "ExceedQuota",
             ErrorCode::InternalServerError => "InternalServerError",
         }
     }
@@ -108,6 +129,13 @@ impl ErrorCode {
             ErrorCode::InvalidCursor => StatusCode::BAD_REQUEST,
             ErrorCode::SignatureNotMatch => StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::ConsumerGroupNotExist => StatusCode::NOT_FOUND,
+            ErrorCode::ConsumerGroupAlreadyExist => StatusCode::BAD_REQUEST,
+            ErrorCode::ConsumerNotExist => StatusCode::NOT_FOUND,
+            ErrorCode::ConsumerNotMatch => StatusCode::BAD_REQUEST,
+            ErrorCode::NotExistConsumerWithBody => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidShardCheckPoint => StatusCode::BAD_REQUEST,
+            ErrorCode::ExceedQuota => StatusCode::BAD_REQUEST,
             ErrorCode::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -187,9 +215,42 @@ impl From<StorageError> for ApiError {
                 format!("logstore {l} already exists"),
             ),
             StorageError::NoWritableShard(msg) => ApiError::param(msg),
+            StorageError::InvalidShardOperation(msg) => ApiError::param(msg),
+            StorageError::ConsumerGroupNotExist(g) => ApiError::new(
+                ErrorCode::ConsumerGroupNotExist,
+                format!("consumer group {g} does not exist"),
+            ),
+            StorageError::ConsumerGroupAlreadyExist(g) => ApiError::new(
+                ErrorCode::ConsumerGroupAlreadyExist,
+                format!("consumer group {g} already exists"),
+            ),
+            StorageError::TooManyConsumerGroups(n) => ApiError::new(
+                ErrorCode::ExceedQuota,
+                format!("a logstore can have at most {n} consumer groups"),
+            ),
+            StorageError::Heartbeat(e) => e.into(),
+            StorageError::Checkpoint(e) => e.into(),
             StorageError::InvalidCursor(msg) => ApiError::new(ErrorCode::InvalidCursor, msg),
             other => ApiError::internal(other),
         }
+    }
+}
+
+impl From<crate::model::assignment::HeartbeatError> for ApiError {
+    fn from(e: crate::model::assignment::HeartbeatError) -> Self {
+        ApiError::new(ErrorCode::NotExistConsumerWithBody, e.to_string())
+    }
+}
+
+impl From<crate::storage::CheckpointError> for ApiError {
+    fn from(e: crate::storage::CheckpointError) -> Self {
+        use crate::storage::CheckpointError as C;
+        let code = match &e {
+            C::ConsumerNotExist(_) => ErrorCode::ConsumerNotExist,
+            C::ConsumerNotMatch { .. } => ErrorCode::ConsumerNotMatch,
+            C::InvalidCheckpoint(_) => ErrorCode::InvalidShardCheckPoint,
+        };
+        ApiError::new(code, e.to_string())
     }
 }
 
@@ -257,6 +318,13 @@ mod tests {
             (InvalidCursor, "InvalidCursor", 400),
             (SignatureNotMatch, "SignatureNotMatch", 401),
             (Unauthorized, "Unauthorized", 401),
+            (ConsumerGroupNotExist, "ConsumerGroupNotExist", 404),
+            (ConsumerGroupAlreadyExist, "ConsumerGroupAlreadyExist", 400),
+            (ConsumerNotExist, "ConsumerNotExist", 404),
+            (ConsumerNotMatch, "ConsumerNotMatch", 400),
+            (NotExistConsumerWithBody, "NotExistConsumerWithBody", 400),
+            (InvalidShardCheckPoint, "InvalidShardCheckPoint", 400),
+            (ExceedQuota, "ExceedQuota", 400),
             (InternalServerError, "InternalServerError", 500),
         ];
         for (code, s, status) in table {

@@ -2,6 +2,7 @@
 //! and one module per API group. Handlers extract validated input, call the store, and shape
 //! the wire answer; rules live in `model`, persistence in `storage`.
 
+mod consumer_group;
 mod extract;
 mod logs;
 mod logstore;
@@ -27,6 +28,14 @@ pub fn router(state: AppState) -> Router {
         .route("/logstores/{logstore}", any(logstore::item))
         .route("/logstores/{logstore}/shards", any(shard::collection))
         .route("/logstores/{logstore}/shards/{shard}", any(shard::item))
+        .route(
+            "/logstores/{logstore}/consumergroups",
+            any(consumer_group::collection),
+        )
+        .route(
+            "/logstores/{logstore}/consumergroups/{group}",
+            any(consumer_group::item),
+        )
         .fallback(unknown_route)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -12,7 +12,7 @@ use super::extract::{Ctx, RawBody, SlsPath};
 use super::logs::{self, Target};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::storage::Shard;
+use crate::storage::{ShardRecord, SplitAt};
 
 /// `/logstores/{logstore}/shards`: ListShards.
 pub async fn collection(
@@ -25,19 +25,24 @@ pub async fn collection(
         return Err(super::unsupported(&method, "/logstores/{logstore}/shards"));
     }
     let ls = st.store.logstore(ctx.project()?, &logstore)?;
-    let shards: Vec<Value> = ls.shards().iter().map(|s| shard_json(s)).collect();
-    Ok(Json(Value::Array(shards)).into_response())
+    Ok(shards_json(&ls.record().shards))
 }
 
-/// The ListShards element of one shard.
-pub fn shard_json(s: &Shard) -> Value {
-    json!({
-        "shardID": s.id,
-        "status": s.status().as_str(),
-        "inclusiveBeginKey": format_hash_key(s.begin_key),
-        "exclusiveEndKey": format_hash_key(s.end_key),
-        "createTime": s.create_time,
-    })
+/// The ListShards/SplitShard/MergeShards answer for these shards, in this order.
+fn shards_json(shards: &[ShardRecord]) -> Response {
+    let list: Vec<Value> = shards
+        .iter()
+        .map(|s| {
+            json!({
+                "shardID": s.id,
+                "status": s.status.as_str(),
+                "inclusiveBeginKey": format_hash_key(s.begin_key),
+                "exclusiveEndKey": format_hash_key(s.end_key),
+                "createTime": s.create_time,
+            })
+        })
+        .collect();
+    Json(Value::Array(list)).into_response()
 }
 
 /// `/logstores/{logstore}/shards/{shard}`.
@@ -75,11 +80,48 @@ pub async fn item(
                 ))),
             }
         }
+        (&Method::POST, id) => {
+            let id = parse_shard_id(id)?;
+            let project = ctx.project()?;
+            let shards = match ctx.param("action") {
+                Some("split") => {
+                    let at = split_at(&ctx)?;
+                    st.store
+                        .split_shard(project, &logstore, id, at, ctx.now_nanos)?
+                }
+                Some("merge") => st
+                    .store
+                    .merge_shard(project, &logstore, id, ctx.now_nanos)?,
+                other => {
+                    return Err(ApiError::param(format!(
+                        "action must be split or merge, got {:?}",
+                        other.unwrap_or("")
+                    )))
+                }
+            };
+            st.store.commit().await?;
+            Ok(shards_json(&shards))
+        }
+        (&Method::DELETE, id) => {
+            let id = parse_shard_id(id)?;
+            st.store.delete_shard(ctx.project()?, &logstore, id)?;
+            st.store.commit().await?;
+            Ok(().into_response())
+        }
         _ => Err(super::unsupported(
             &method,
             "/logstores/{logstore}/shards/{shard}",
         )),
     }
+}
+
+/// SplitShard's cut: `key` (two children), else `shardCount` (even), else the midpoint.
+fn split_at(ctx: &Ctx) -> Result<SplitAt, ApiError> {
+    if let Some(k) = ctx.param("key").filter(|k| !k.is_empty()) {
+        return Ok(SplitAt::Key(sls_protocol::hash::parse_hash_key(k)?));
+    }
+    let n = ctx.int_param("shardCount", 2, 2, 64)?;
+    Ok(SplitAt::Even(n as u32))
 }
 
 /// A shard id from the path: a non-negative decimal integer.

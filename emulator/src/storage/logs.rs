@@ -34,6 +34,11 @@ fn key(shard: u32, seq: u64) -> [u8; 12] {
     k
 }
 
+/// Every key of one shard.
+pub(super) fn shard_range(shard: u32) -> std::ops::RangeInclusive<[u8; 12]> {
+    key(shard, 0)..=key(shard, u64::MAX)
+}
+
 fn seq_of_key(k: &[u8]) -> Option<u64> {
     k.get(4..12)?.try_into().ok().map(u64::from_be_bytes)
 }
@@ -68,7 +73,7 @@ pub(super) fn scan_positions(
         Some(v) => read_u64(&fk, &v)?,
         None => 0,
     };
-    let range = key(shard, 0)..=key(shard, u64::MAX);
+    let range = shard_range(shard);
     let first = tree.range(range.clone()).next().transpose()?;
     let last = tree.range(range).next_back().transpose()?;
     let begin = first

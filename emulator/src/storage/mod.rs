@@ -13,16 +13,20 @@
 //! Nothing HTTP goes here.
 
 mod commit;
+mod consumer_groups;
 mod logs;
 mod records;
+mod shards;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+pub use consumer_groups::{Checkpoint, CheckpointError, ConsumerGroup};
 pub use logs::{ReadBatch, StoredGroup};
 pub use records::{LogstoreRecord, ProjectRecord, ShardRecord};
+pub use shards::SplitAt;
 
 use crate::config::Durability;
 use crate::model::shard::{even_ranges, range_contains, ShardStatus};
@@ -52,6 +56,24 @@ pub enum StorageError {
     /// A cursor outside the shard's data.
     #[error("{0}")]
     InvalidCursor(String),
+    /// A split/merge/delete that the shard's state or the arguments do not allow.
+    #[error("{0}")]
+    InvalidShardOperation(String),
+    /// No consumer group of that name.
+    #[error("consumer group {0} does not exist")]
+    ConsumerGroupNotExist(String),
+    /// A consumer group of that name exists.
+    #[error("consumer group {0} already exists")]
+    ConsumerGroupAlreadyExist(String),
+    /// The logstore has the most consumer groups it may have.
+    #[error("at most {0} consumer groups per logstore")]
+    TooManyConsumerGroups(usize),
+    /// A refused heartbeat.
+    #[error(transparent)]
+    Heartbeat(#[from] crate::model::assignment::HeartbeatError),
+    /// A refused checkpoint update.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
     /// sled failed.
     #[error("sled: {0}")]
     Sled(#[from] sled::Error),
@@ -110,6 +132,8 @@ pub struct Logstore {
     tree: sled::Tree,
     round_robin: AtomicUsize,
     deleted: AtomicBool,
+    /// Consumer groups by name (config, live consumers, ownership, checkpoints).
+    groups: Mutex<BTreeMap<String, consumer_groups::GroupRuntime>>,
 }
 
 /// One shard: its range, its cursor base and its append state.
@@ -125,6 +149,8 @@ pub struct Shard {
     pub create_time: i64,
     /// Cursor integer of sequence number 0.
     pub cursor_base: i64,
+    /// The shard(s) it was split or merged from.
+    pub parents: Vec<u32>,
     append: Mutex<AppendState>,
     /// Sequence numbers below this are durable and readable.
     visible: AtomicU64,
@@ -298,6 +324,7 @@ impl Store {
                 end_key: end,
                 create_time: now_nanos.div_euclid(1_000_000_000),
                 cursor_base: now_nanos,
+                parents: Vec::new(),
             })
             .collect();
         let tree = self.inner.db.open_tree(records::logs_tree_name(id))?;
@@ -305,7 +332,7 @@ impl Store {
             records::logstore_key(&record.project, &record.name),
             records::to_json(&record),
         )?;
-        let ls = Logstore::new(record, tree, |_| (0, 0, 0));
+        let ls = Logstore::new(record, tree, |_| (0, 0, 0), BTreeMap::new());
         project.logstores.insert(ls.name(), Arc::new(ls));
         Ok(())
     }
@@ -317,6 +344,21 @@ impl Store {
             .get(project)
             .ok_or_else(|| StorageError::ProjectNotExist(project.to_string()))?;
         p.logstores
+            .get(name)
+            .cloned()
+            .ok_or_else(|| StorageError::LogStoreNotExist(name.to_string()))
+    }
+
+    /// The logstore handle while the caller holds the catalog lock.
+    fn logstore_unlocked(
+        &self,
+        cat: &BTreeMap<String, ProjectEntry>,
+        project: &str,
+        name: &str,
+    ) -> Result<Arc<Logstore>> {
+        cat.get(project)
+            .ok_or_else(|| StorageError::ProjectNotExist(project.to_string()))?
+            .logstores
             .get(name)
             .cloned()
             .ok_or_else(|| StorageError::LogStoreNotExist(name.to_string()))
@@ -385,6 +427,7 @@ impl Store {
                 .meta
                 .remove(records::floor_key(ls.id, shard.id))?;
         }
+        consumer_groups::remove_all(&self.inner.meta, ls.id)?;
         self.inner.db.drop_tree(records::logs_tree_name(ls.id))?;
         Ok(())
     }
@@ -403,27 +446,12 @@ impl Logstore {
         record: LogstoreRecord,
         tree: sled::Tree,
         positions: impl Fn(&ShardRecord) -> (u64, u64, u32),
+        groups: BTreeMap<String, consumer_groups::GroupRuntime>,
     ) -> Logstore {
         let shards = record
             .shards
             .iter()
-            .map(|s| {
-                let (begin, next, last_receive_time) = positions(s);
-                Arc::new(Shard {
-                    id: s.id,
-                    begin_key: s.begin_key,
-                    end_key: s.end_key,
-                    create_time: s.create_time,
-                    cursor_base: s.cursor_base,
-                    append: Mutex::new(AppendState {
-                        next,
-                        last_receive_time,
-                        status: s.status,
-                    }),
-                    visible: AtomicU64::new(next),
-                    begin: AtomicU64::new(begin),
-                })
-            })
+            .map(|s| Arc::new(Shard::from_record(s, positions(s))))
             .collect();
         Logstore {
             id: record.id,
@@ -432,6 +460,7 @@ impl Logstore {
             tree,
             round_robin: AtomicUsize::new(0),
             deleted: AtomicBool::new(false),
+            groups: Mutex::new(groups),
         }
     }
 
@@ -520,6 +549,25 @@ impl Logstore {
 }
 
 impl Shard {
+    /// A shard from its record and its (begin, next, last receive time) positions.
+    fn from_record(s: &ShardRecord, (begin, next, last_receive_time): (u64, u64, u32)) -> Shard {
+        Shard {
+            id: s.id,
+            begin_key: s.begin_key,
+            end_key: s.end_key,
+            create_time: s.create_time,
+            cursor_base: s.cursor_base,
+            parents: s.parents.clone(),
+            append: Mutex::new(AppendState {
+                next,
+                last_receive_time,
+                status: s.status,
+            }),
+            visible: AtomicU64::new(next),
+            begin: AtomicU64::new(begin),
+        }
+    }
+
     fn lock_append(&self) -> std::sync::MutexGuard<'_, AppendState> {
         self.append.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -537,6 +585,7 @@ impl Shard {
             end_key: self.end_key,
             create_time: self.create_time,
             cursor_base: self.cursor_base,
+            parents: self.parents.clone(),
         }
     }
 

@@ -75,6 +75,9 @@ pub struct ShardRecord {
     pub create_time: i64,
     /// Cursor integer of sequence number 0.
     pub cursor_base: i64,
+    /// The shard(s) it was split or merged from.
+    #[serde(default)]
+    pub parents: Vec<u32>,
 }
 
 mod hex_u128 {
@@ -113,7 +116,7 @@ pub(super) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
 }
 
-fn from_json<T: for<'de> Deserialize<'de>>(key: &[u8], bytes: &[u8]) -> Result<T> {
+pub(super) fn from_json<T: for<'de> Deserialize<'de>>(key: &[u8], bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| StorageError::Corrupt {
         key: String::from_utf8_lossy(key).into_owned(),
         reason: e.to_string(),
@@ -171,9 +174,13 @@ pub(super) fn load_catalog(
             );
         }
         let name = record.name.clone();
-        let ls = Logstore::new(record, tree, |s| {
-            positions.get(&s.id).copied().unwrap_or((0, 0, 0))
-        });
+        let groups = super::consumer_groups::load(meta, record.id)?;
+        let ls = Logstore::new(
+            record,
+            tree,
+            |s| positions.get(&s.id).copied().unwrap_or((0, 0, 0)),
+            groups,
+        );
         project.logstores.insert(name, Arc::new(ls));
     }
     Ok(catalog)

@@ -1,0 +1,374 @@
+//! Consumer groups: config and checkpoints persisted in `meta` (`cg/{logstore id}/{name}` and
+//! `cp/{logstore id}/{name}/{shard}`); live consumers and shard ownership in memory, driven by
+//! the pure rules in `model::assignment` (CONSUMERS-AND-PRODUCERS.md §1, §2).
+//!
+//! Consumer liveness is not persisted. After an emulator restart, a group's first `timeout`
+//! seconds are a grace period in which consumers that still claim shards may rejoin with their
+//! claims (as they could have with a server that never went away); after it, an unknown
+//! consumer with claims gets `NotExistConsumerWithBody` like on SLS.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use sls_protocol::cursor::decode_cursor;
+
+use super::records::{from_json, to_json};
+use super::{Logstore, Result, StorageError, Store};
+use crate::model::assignment::{assignable_shards, GroupState, ShardNode};
+use crate::model::shard::ShardStatus;
+
+/// Most consumer groups per logstore (SLS docs: 30).
+pub const MAX_GROUPS: usize = 30;
+
+/// A consumer group's settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ConsumerGroup {
+    /// Name.
+    pub name: String,
+    /// Seconds without a heartbeat after which a consumer is removed.
+    pub timeout: u32,
+    /// Consume children only after all their ancestors.
+    pub order: bool,
+}
+
+/// A stored checkpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct Checkpoint {
+    /// The cursor to resume from (`""` when never saved).
+    pub checkpoint: String,
+    /// When it was saved, microseconds since the epoch (0 when never saved).
+    pub update_time_us: i64,
+    /// Who saved it.
+    pub consumer: String,
+}
+
+/// Why a checkpoint update is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    /// Non-forced update from a consumer that is not alive in the group (or none named).
+    #[error("consumer {0:?} does not exist in the consumer group")]
+    ConsumerNotExist(String),
+    /// Non-forced update of a shard the consumer does not hold.
+    #[error("shard {shard} is not held by consumer {consumer}")]
+    ConsumerNotMatch {
+        /// The consumer.
+        consumer: String,
+        /// The shard.
+        shard: u32,
+    },
+    /// The checkpoint is not base64.
+    #[error("checkpoint {0:?} is not base64")]
+    InvalidCheckpoint(String),
+}
+
+/// One group's state in memory.
+#[derive(Debug)]
+pub(super) struct GroupRuntime {
+    config: ConsumerGroup,
+    state: GroupState,
+    checkpoints: BTreeMap<u32, Checkpoint>,
+    /// Loaded from disk: consumers may rejoin with claims until `grace_until`.
+    restored: bool,
+    grace_until: Option<i64>,
+}
+
+fn group_key(ls: u64, name: &str) -> Vec<u8> {
+    format!("cg/{ls}/{name}").into_bytes()
+}
+
+fn checkpoint_key(ls: u64, name: &str, shard: u32) -> Vec<u8> {
+    format!("cp/{ls}/{name}/{shard:010}").into_bytes()
+}
+
+/// Loads every group of a logstore.
+pub(super) fn load(meta: &sled::Tree, ls: u64) -> Result<BTreeMap<String, GroupRuntime>> {
+    let mut groups = BTreeMap::new();
+    for item in meta.scan_prefix(format!("cg/{ls}/").as_bytes()) {
+        let (k, v) = item?;
+        let config: ConsumerGroup = from_json(&k, &v)?;
+        let mut checkpoints = BTreeMap::new();
+        let prefix = format!("cp/{ls}/{}/", config.name);
+        for cp in meta.scan_prefix(prefix.as_bytes()) {
+            let (ck, cv) = cp?;
+            let shard = std::str::from_utf8(&ck[prefix.len()..])
+                .ok()
+                .and_then(|s| s.parse::<u32>().ok());
+            if let Some(shard) = shard {
+                checkpoints.insert(shard, from_json(&ck, &cv)?);
+            }
+        }
+        groups.insert(
+            config.name.clone(),
+            GroupRuntime {
+                config,
+                state: GroupState::default(),
+                checkpoints,
+                restored: true,
+                grace_until: None,
+            },
+        );
+    }
+    Ok(groups)
+}
+
+/// Removes every group record of a logstore.
+pub(super) fn remove_all(meta: &sled::Tree, ls: u64) -> Result<()> {
+    for prefix in [format!("cg/{ls}/"), format!("cp/{ls}/")] {
+        for item in meta.scan_prefix(prefix.as_bytes()) {
+            meta.remove(item?.0)?;
+        }
+    }
+    Ok(())
+}
+
+fn is_base64(s: &str) -> bool {
+    use base64::Engine;
+    let engines = [
+        base64::engine::general_purpose::STANDARD,
+        base64::engine::general_purpose::STANDARD_NO_PAD,
+    ];
+    engines.iter().any(|e| e.decode(s).is_ok())
+}
+
+impl GroupRuntime {
+    fn timeout_nanos(&self) -> i64 {
+        i64::from(self.config.timeout) * 1_000_000_000
+    }
+
+    /// The shards this group may assign now.
+    fn assignable(&self, ls: &Logstore) -> BTreeSet<u32> {
+        let nodes: Vec<ShardNode> = ls
+            .shards()
+            .iter()
+            .map(|s| {
+                let cp = self
+                    .checkpoints
+                    .get(&s.id)
+                    .map(|c| c.checkpoint.as_str())
+                    .unwrap_or("");
+                let at_end = decode_cursor(cp).is_ok_and(|c| c == s.cursor_of(s.end_seq()));
+                ShardNode {
+                    id: s.id,
+                    parents: s.parents.clone(),
+                    finished: s.status() == ShardStatus::Readonly && at_end,
+                    started: self.state.owner(s.id).is_some() || !cp.is_empty(),
+                }
+            })
+            .collect();
+        assignable_shards(&nodes, self.config.order)
+    }
+}
+
+impl Store {
+    fn with_group<T>(
+        &self,
+        project: &str,
+        logstore: &str,
+        group: &str,
+        f: impl FnOnce(&Logstore, &mut GroupRuntime) -> Result<T>,
+    ) -> Result<T> {
+        let ls = self.logstore(project, logstore)?;
+        let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
+        let g = groups
+            .get_mut(group)
+            .ok_or_else(|| StorageError::ConsumerGroupNotExist(group.to_string()))?;
+        f(&ls, g)
+    }
+
+    /// CreateConsumerGroup.
+    pub fn create_consumer_group(
+        &self,
+        project: &str,
+        logstore: &str,
+        config: ConsumerGroup,
+    ) -> Result<()> {
+        let ls = self.logstore(project, logstore)?;
+        let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
+        if groups.contains_key(&config.name) {
+            return Err(StorageError::ConsumerGroupAlreadyExist(config.name));
+        }
+        if groups.len() >= MAX_GROUPS {
+            return Err(StorageError::TooManyConsumerGroups(MAX_GROUPS));
+        }
+        self.inner
+            .meta
+            .insert(group_key(ls.id, &config.name), to_json(&config))?;
+        groups.insert(
+            config.name.clone(),
+            GroupRuntime {
+                config,
+                state: GroupState::default(),
+                checkpoints: BTreeMap::new(),
+                restored: false,
+                grace_until: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// UpdateConsumerGroup: takes effect at once, for live consumers too.
+    pub fn update_consumer_group(
+        &self,
+        project: &str,
+        logstore: &str,
+        group: &str,
+        timeout: Option<u32>,
+        order: Option<bool>,
+    ) -> Result<()> {
+        self.with_group(project, logstore, group, |ls, g| {
+            let mut config = g.config.clone();
+            if let Some(t) = timeout {
+                config.timeout = t;
+            }
+            if let Some(o) = order {
+                config.order = o;
+            }
+            self.inner
+                .meta
+                .insert(group_key(ls.id, group), to_json(&config))?;
+            g.config = config;
+            Ok(())
+        })
+    }
+
+    /// DeleteConsumerGroup: drops its consumers and checkpoints.
+    pub fn delete_consumer_group(&self, project: &str, logstore: &str, group: &str) -> Result<()> {
+        let ls = self.logstore(project, logstore)?;
+        let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
+        if groups.remove(group).is_none() {
+            return Err(StorageError::ConsumerGroupNotExist(group.to_string()));
+        }
+        self.inner.meta.remove(group_key(ls.id, group))?;
+        for item in self
+            .inner
+            .meta
+            .scan_prefix(format!("cp/{}/{group}/", ls.id).as_bytes())
+        {
+            self.inner.meta.remove(item?.0)?;
+        }
+        Ok(())
+    }
+
+    /// ListConsumerGroup, by name.
+    pub fn list_consumer_groups(
+        &self,
+        project: &str,
+        logstore: &str,
+    ) -> Result<Vec<ConsumerGroup>> {
+        let ls = self.logstore(project, logstore)?;
+        let groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(groups.values().map(|g| g.config.clone()).collect())
+    }
+
+    /// ConsumerGroupHeartBeat: registers/refreshes `consumer` and returns the shards it may
+    /// consume.
+    pub fn heartbeat(
+        &self,
+        project: &str,
+        logstore: &str,
+        group: &str,
+        consumer: &str,
+        claims: BTreeSet<u32>,
+        now_nanos: i64,
+    ) -> Result<Vec<u32>> {
+        self.with_group(project, logstore, group, |ls, g| {
+            let existing: BTreeSet<u32> = ls.shards().iter().map(|s| s.id).collect();
+            let claims: BTreeSet<u32> = claims.intersection(&existing).copied().collect();
+            let timeout = g.timeout_nanos();
+            if g.restored && g.grace_until.is_none() {
+                g.grace_until = Some(now_nanos.saturating_add(timeout));
+            }
+            let rejoin = g.grace_until.is_some_and(|t| now_nanos < t);
+            let assignable = g.assignable(ls);
+            Ok(g.state
+                .heartbeat(consumer, claims, &assignable, now_nanos, timeout, rejoin)?)
+        })
+    }
+
+    /// ConsumerGroupUpdateCheckPoint. Without `force`, `consumer` must be alive and hold the
+    /// shard (a shard in transfer counts as held, so its old owner can flush).
+    #[allow(clippy::too_many_arguments)]
+    pub fn update_checkpoint(
+        &self,
+        project: &str,
+        logstore: &str,
+        group: &str,
+        consumer: &str,
+        force: bool,
+        shard: u32,
+        checkpoint: &str,
+        now_nanos: i64,
+    ) -> Result<()> {
+        self.with_group(project, logstore, group, |ls, g| {
+            ls.shard(shard)?;
+            if !is_base64(checkpoint) {
+                return Err(CheckpointError::InvalidCheckpoint(checkpoint.to_string()).into());
+            }
+            if !force {
+                g.state.expire(now_nanos, g.timeout_nanos());
+                if consumer.is_empty() || !g.state.is_alive(consumer) {
+                    return Err(CheckpointError::ConsumerNotExist(consumer.to_string()).into());
+                }
+                if !g.state.holds(consumer, shard) {
+                    return Err(CheckpointError::ConsumerNotMatch {
+                        consumer: consumer.to_string(),
+                        shard,
+                    }
+                    .into());
+                }
+            }
+            let cp = Checkpoint {
+                checkpoint: checkpoint.to_string(),
+                update_time_us: now_nanos.div_euclid(1_000),
+                consumer: consumer.to_string(),
+            };
+            self.inner
+                .meta
+                .insert(checkpoint_key(ls.id, group, shard), to_json(&cp))?;
+            g.checkpoints.insert(shard, cp);
+            Ok(())
+        })
+    }
+
+    /// GetCheckPoint: one entry per existing shard (empty when never saved), or only `shard`
+    /// (nothing when it does not exist).
+    pub fn get_checkpoints(
+        &self,
+        project: &str,
+        logstore: &str,
+        group: &str,
+        shard: Option<u32>,
+    ) -> Result<Vec<(u32, Checkpoint)>> {
+        self.with_group(project, logstore, group, |ls, g| {
+            Ok(ls
+                .shards()
+                .iter()
+                .filter(|s| shard.is_none_or(|id| id == s.id))
+                .map(|s| (s.id, g.checkpoints.get(&s.id).cloned().unwrap_or_default()))
+                .collect())
+        })
+    }
+
+    /// Live consumers of a group and the shards each owns (for tests and tools).
+    pub fn consumer_group_owners(
+        &self,
+        project: &str,
+        logstore: &str,
+        group: &str,
+    ) -> Result<BTreeMap<String, Vec<u32>>> {
+        self.with_group(project, logstore, group, |ls, g| {
+            let mut out: BTreeMap<String, Vec<u32>> = g
+                .state
+                .consumers()
+                .into_iter()
+                .map(|c| (c, Vec::new()))
+                .collect();
+            for s in ls.shards() {
+                if let Some(o) = g.state.owner(s.id) {
+                    out.entry(o.to_string()).or_default().push(s.id);
+                }
+            }
+            Ok(out)
+        })
+    }
+}
