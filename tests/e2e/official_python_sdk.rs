@@ -5,6 +5,10 @@ use sls_e2e::{python, repo_root};
 use sls_emulator::testing::TestServer;
 
 async fn run_script(server: &TestServer, extra: &[&str]) {
+    run(server, "tests/python/sdk_core.py", extra).await
+}
+
+async fn run(server: &TestServer, script: &str, extra: &[&str]) {
     let py = python();
     assert!(
         py.exists(),
@@ -13,7 +17,7 @@ async fn run_script(server: &TestServer, extra: &[&str]) {
     );
     let c = server.config();
     let out = tokio::process::Command::new(&py)
-        .arg(repo_root().join("tests/python/sdk_core.py"))
+        .arg(repo_root().join(script))
         .args(["--endpoint", &server.endpoint()])
         .args(["--access-key-id", &c.access_key_id])
         .args(["--access-key-secret", &c.access_key_secret])
@@ -27,7 +31,7 @@ async fn run_script(server: &TestServer, extra: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "sdk_core.py {extra:?} failed ({}):\n{stdout}\n{stderr}",
+        "{script} {extra:?} failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
 }
@@ -42,4 +46,10 @@ async fn python_sdk_v1_signatures() {
 async fn python_sdk_v4_signatures() {
     let server = TestServer::start().await.unwrap();
     run_script(&server, &["--sign", "v4", "--expect-auth-verify"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_sdk_split_merge_list_delete_shards() {
+    let server = TestServer::start().await.unwrap();
+    run(&server, "tests/python/sdk_shards.py", &[]).await;
 }

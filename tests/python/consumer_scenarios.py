@@ -661,10 +661,11 @@ def scenario_split_ordered(sc):
         "%d %s [%s,%s)" % (sid, s.get("status"), s["inclusiveBeginKey"][:6],
                            s["exclusiveEndKey"][:6]) for sid, s in sorted(after.items()))))
     listed = sc.list_shards()
-    check(set(listed) == set(after), "ListShards after the split shows %r, the split answered %r"
-          % (sorted(listed), sorted(after)))
     children = sorted(set(listed) - set(sc.shards))
     check(len(children) == 2, "expected 2 new shards after the split, got %r" % children)
+    # SplitShard answers the shards involved: the parent and its two children.
+    check(set(after) == set(children) | {parent},
+          "the split answered shards %r; ListShards now shows %r" % (sorted(after), sorted(listed)))
     check(listed[parent].get("status") == "readonly",
           "parent shard %d is %r after the split" % (parent, listed[parent].get("status")))
     for c in children:
@@ -699,6 +700,10 @@ def scenario_split_ordered(sc):
             "the parent's last batch" % (
                 c, len(set(i for b in child_b for i in b[3])), len(child_b),
                 min(inits) - last_parent, first - last_parent))
+        check(min(inits) > last_parent,
+              "child shard %d was assigned (init %.2fs) before its parent's last batch (%.2fs): "
+              "an ordered group must keep it waiting until the parent is consumed to its end"
+              % (c, min(inits) - T0, last_parent - T0))
         check(first > last_parent,
               "child shard %d processed a batch (%s, %.2fs) before its parent's last batch "
               "(%.2fs)" % (c, [b[1] for b in child_b if b[0] == first][0], first - T0,

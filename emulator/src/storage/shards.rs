@@ -21,10 +21,21 @@ pub enum SplitAt {
     Even(u32),
 }
 
-/// `floor(i * (end - begin) / n) + begin` without overflow.
+/// `begin + floor(i * (end - begin) / n)` without overflow, where the last shard's end
+/// (`ff…ff`) stands for 2^128.
 fn cut(begin: u128, end: u128, i: u128, n: u128) -> u128 {
-    let range = end - begin;
-    begin + (range / n) * i + ((range % n) * i) / n
+    let len = if end == u128::MAX {
+        (u128::MAX - begin).checked_add(1)
+    } else {
+        Some(end - begin)
+    };
+    match len {
+        Some(len) => begin + (len / n) * i + ((len % n) * i) / n,
+        // The whole key space (2^128 does not fit): the initial layout's cut points.
+        None => crate::model::shard::even_ranges(n as u32)
+            .get(i as usize)
+            .map_or(begin, |r| r.0),
+    }
 }
 
 impl Store {

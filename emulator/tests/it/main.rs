@@ -4,6 +4,8 @@
 mod addressing;
 mod auth;
 mod bad_input;
+mod consumer_groups;
 mod durability;
+mod shards;
 mod support;
 mod time;
