@@ -163,33 +163,11 @@ async fn start_emulator(durability: Durability, dir: &std::path::Path) -> Emulat
     // Set up through the store: the bench measures the data path only.
     let now = chrono_now_nanos();
     e.store()
-        .create_project(sls_emulator::storage::ProjectRecord {
-            name: "bench-proj".into(),
-            description: String::new(),
-            resource_group_id: String::new(),
-            data_redundancy_type: "LRS".into(),
-            create_time: now / 1_000_000_000,
-            last_modify_time: now / 1_000_000_000,
-        })
+        .create_project(sls_emulator::storage::ProjectRecord::new("bench-proj", 0))
         .unwrap();
     e.store()
         .create_logstore(
-            sls_emulator::storage::LogstoreRecord {
-                id: 0,
-                project: "bench-proj".into(),
-                name: "bench".into(),
-                ttl: 30,
-                enable_tracking: false,
-                auto_split: false,
-                max_split_shard: 64,
-                append_meta: false,
-                telemetry_type: "None".into(),
-                mode: "standard".into(),
-                create_time: now / 1_000_000_000,
-                last_modify_time: now / 1_000_000_000,
-                extra: Default::default(),
-                shards: vec![],
-            },
+            sls_emulator::storage::LogstoreRecord::new("bench-proj", "bench", 0),
             4,
             now,
         )

@@ -11,9 +11,12 @@ use sls_protocol::cursor::{decode_cursor, encode_cursor};
 use sls_protocol::headers as h;
 use sls_protocol::proto::{self, LogGroup};
 
+use std::sync::Arc;
+
 use super::extract::{header_str, Ctx};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
+use crate::storage::{Logstore, Shard, StorageError};
 
 /// Largest uncompressed PutLogs body (SLS-API.md §11).
 pub const MAX_RAW_BODY: usize = 10 * 1024 * 1024;
@@ -131,6 +134,27 @@ fn too_large(size: usize) -> ApiError {
     )
 }
 
+/// The logstore and shard a data-plane request names.
+fn locate(
+    st: &AppState,
+    ctx: &Ctx,
+    logstore: &str,
+    shard: u32,
+) -> Result<(Arc<Logstore>, Arc<Shard>), ApiError> {
+    let ls = st.store.logstore(ctx.project()?, logstore)?;
+    let shard = ls.shard(shard)?;
+    Ok((ls, shard))
+}
+
+/// Runs a store scan off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, ApiError> {
+    Ok(tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)??)
+}
+
 /// GetCursor: `from=begin|end|<unix seconds>`.
 pub async fn get_cursor(
     st: &AppState,
@@ -138,8 +162,7 @@ pub async fn get_cursor(
     logstore: &str,
     shard: u32,
 ) -> Result<Response, ApiError> {
-    let ls = st.store.logstore(ctx.project()?, logstore)?;
-    let shard = ls.shard(shard)?;
+    let (ls, shard) = locate(st, ctx, logstore, shard)?;
     let from = ctx
         .param("from")
         .ok_or_else(|| ApiError::param("from is required (begin, end or a unix time)"))?;
@@ -155,11 +178,8 @@ pub async fn get_cursor(
             if t < 0 {
                 return Err(ApiError::param("from must not be negative"));
             }
-            let store = st.store.clone();
-            let (ls2, sh2) = (ls.clone(), shard.clone());
-            tokio::task::spawn_blocking(move || store.seq_at_time(&ls2, &sh2, t))
-                .await
-                .map_err(ApiError::internal)??
+            let (store, sh) = (st.store.clone(), shard.clone());
+            blocking(move || store.seq_at_time(&ls, &sh, t)).await?
         }
     };
     Ok(Json(json!({"cursor": encode_cursor(shard.cursor_of(seq))})).into_response())
@@ -172,8 +192,7 @@ pub async fn get_cursor_time(
     logstore: &str,
     shard: u32,
 ) -> Result<Response, ApiError> {
-    let ls = st.store.logstore(ctx.project()?, logstore)?;
-    let shard = ls.shard(shard)?;
+    let (ls, shard) = locate(st, ctx, logstore, shard)?;
     let cursor = ctx
         .param("cursor")
         .ok_or_else(|| ApiError::param("cursor is required"))?;
@@ -201,8 +220,7 @@ pub async fn pull_logs(
     logstore: &str,
     shard: u32,
 ) -> Result<Response, ApiError> {
-    let ls = st.store.logstore(ctx.project()?, logstore)?;
-    let shard = ls.shard(shard)?;
+    let (ls, shard) = locate(st, ctx, logstore, shard)?;
     let cursor_text = ctx
         .param("cursor")
         .ok_or_else(|| ApiError::param("cursor is required"))?;
@@ -217,13 +235,8 @@ pub async fn pull_logs(
         Some(c) => shard.seq_of(decode_cursor(c)?)?,
         None => u64::MAX,
     };
-    let store = st.store.clone();
-    let (ls2, sh2) = (ls.clone(), shard.clone());
-    let batch = tokio::task::spawn_blocking(move || {
-        store.read(&ls2, &sh2, from, until, count, MAX_PULL_BYTES)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let (store, sh) = (st.store.clone(), shard.clone());
+    let batch = blocking(move || store.read(&ls, &sh, from, until, count, MAX_PULL_BYTES)).await?;
     let n = batch.groups.len() as u64;
     let next = from + n;
     let raw = proto::log_group_list_from_raw(batch.groups.iter().map(|g| g.bytes.as_ref()));

@@ -159,22 +159,7 @@ async fn create(st: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiEr
     let name = LogstoreName::parse(&name)?;
     let shard_count = int_field(&obj, "shardCount", 1, 256)?.unwrap_or(2);
     let now = ctx.now_secs();
-    let mut record = LogstoreRecord {
-        id: 0,
-        project: project.to_string(),
-        name: name.as_str().to_string(),
-        ttl: 30,
-        enable_tracking: false,
-        auto_split: false,
-        max_split_shard: 64,
-        append_meta: false,
-        telemetry_type: "None".into(),
-        mode: "standard".into(),
-        create_time: now,
-        last_modify_time: now,
-        extra: Map::new(),
-        shards: Vec::new(),
-    };
+    let mut record = LogstoreRecord::new(project, name.as_str(), now);
     apply_settings(&mut record, &obj)?;
     st.store
         .create_logstore(record, shard_count as u32, ctx.now_nanos)?;

@@ -64,12 +64,10 @@ async fn create(st: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiEr
     }
     let now = ctx.now_secs();
     st.store.create_project(ProjectRecord {
-        name: name.as_str().to_string(),
         description,
         resource_group_id: str_field(&obj, "resourceGroupId")?.unwrap_or_default(),
         data_redundancy_type: redundancy,
-        create_time: now,
-        last_modify_time: now,
+        ..ProjectRecord::new(name.as_str(), now)
     })?;
     st.store.commit().await?;
     Ok(().into_response())

@@ -25,6 +25,43 @@ pub struct ProjectRecord {
     pub last_modify_time: i64,
 }
 
+impl ProjectRecord {
+    /// A new project (LRS, no description) created at `now_secs`.
+    pub fn new(name: &str, now_secs: i64) -> Self {
+        ProjectRecord {
+            name: name.to_string(),
+            description: String::new(),
+            resource_group_id: String::new(),
+            data_redundancy_type: "LRS".into(),
+            create_time: now_secs,
+            last_modify_time: now_secs,
+        }
+    }
+}
+
+impl LogstoreRecord {
+    /// A new logstore with SLS's defaults (ttl 30, standard mode, no shards yet) created at
+    /// `now_secs`.
+    pub fn new(project: &str, name: &str, now_secs: i64) -> Self {
+        LogstoreRecord {
+            id: 0,
+            project: project.to_string(),
+            name: name.to_string(),
+            ttl: 30,
+            enable_tracking: false,
+            auto_split: false,
+            max_split_shard: 64,
+            append_meta: false,
+            telemetry_type: "None".into(),
+            mode: "standard".into(),
+            create_time: now_secs,
+            last_modify_time: now_secs,
+            extra: serde_json::Map::new(),
+            shards: Vec::new(),
+        }
+    }
+}
+
 /// A logstore's settings and shard layout as stored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LogstoreRecord {

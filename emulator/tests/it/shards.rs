@@ -188,37 +188,9 @@ fn op() -> impl Strategy<Value = Op> {
 
 fn new_store(dir: &std::path::Path) -> Store {
     let store = Store::open(dir, Durability::Buffered).unwrap();
+    store.create_project(ProjectRecord::new(P, 0)).unwrap();
     store
-        .create_project(ProjectRecord {
-            name: P.into(),
-            description: String::new(),
-            resource_group_id: String::new(),
-            data_redundancy_type: "LRS".into(),
-            create_time: 0,
-            last_modify_time: 0,
-        })
-        .unwrap();
-    store
-        .create_logstore(
-            LogstoreRecord {
-                id: 0,
-                project: P.into(),
-                name: L.into(),
-                ttl: 30,
-                enable_tracking: false,
-                auto_split: false,
-                max_split_shard: 64,
-                append_meta: false,
-                telemetry_type: "None".into(),
-                mode: "standard".into(),
-                create_time: 0,
-                last_modify_time: 0,
-                extra: Default::default(),
-                shards: vec![],
-            },
-            2,
-            1_700_000_000_000_000_000,
-        )
+        .create_logstore(LogstoreRecord::new(P, L, 0), 2, 1_700_000_000_000_000_000)
         .unwrap();
     store
 }
