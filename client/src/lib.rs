@@ -1,4 +1,20 @@
-//! `sls-client`: the Rust SLS client (API, producer, consumer-group worker).
+//! `sls-client`: a Rust client for Alibaba Cloud Simple Log Service (SLS), works against real
+//! SLS (https) and the sls-emu emulator.
 //!
-//! Not built yet: tracked by issue #4. The crate exists so the workspace has its final shape;
-//! it deliberately exports nothing, so nothing can depend on a half-made API.
+//! - [`Client`]: every API the emulator serves, v1 (default) or v4 signatures, STS tokens,
+//!   lz4/zstd/deflate, typed [`Error`]s that keep the SLS code, message, status and request id,
+//!   and one retry rule, [`Error::is_retryable`].
+#![warn(missing_docs)]
+#![doc = include_str!("../README.md")]
+
+pub mod api;
+mod client;
+mod config;
+mod error;
+
+pub use api::*;
+pub use client::{Body, Client, Request, Response};
+pub use config::{Config, Endpoint, Scheme, SignVersion};
+pub use error::{Error, Result};
+pub use sls_protocol::compression::CompressType;
+pub use sls_protocol::proto::{Log, LogContent, LogGroup, LogTag};
