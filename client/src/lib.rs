@@ -11,10 +11,12 @@ pub mod api;
 mod client;
 mod config;
 mod error;
+pub mod producer;
 
 pub use api::*;
 pub use client::{Body, Client, Request, Response};
 pub use config::{Config, Endpoint, Scheme, SignVersion};
 pub use error::{Error, Result};
+pub use producer::{BatchKey, Delivery, Producer, ProducerConfig};
 pub use sls_protocol::compression::CompressType;
 pub use sls_protocol::proto::{Log, LogContent, LogGroup, LogTag};

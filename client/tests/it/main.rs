@@ -2,13 +2,15 @@
 //! compression, typed errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod producer;
+
 use sls_client::{
     CheckpointUpdate, Client, CompressType, Config, ConsumerGroup, CursorFrom, Error, Log,
     LogContent, LogGroup, LogstoreSpec, SplitAt,
 };
 use sls_emulator::testing::TestServer;
 
-fn client_for(server: &TestServer, adjust: impl FnOnce(Config) -> Config) -> Client {
+pub fn client_for(server: &TestServer, adjust: impl FnOnce(Config) -> Config) -> Client {
     let c = server.config();
     let config = Config::new(&server.endpoint(), &c.access_key_id, &c.access_key_secret)
         .unwrap()

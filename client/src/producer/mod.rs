@@ -1,0 +1,140 @@
+//! The batching producer: logs are grouped into LogGroups per [`BatchKey`] (logstore, topic,
+//! source, hash key), sent when a batch is full or has waited `linger`, retried with
+//! exponential backoff and jitter while [`crate::Error::is_retryable`], and each log's
+//! [`Delivery`] resolves once its batch is stored (or finally failed).
+//!
+//! Guarantees: a log whose delivery is `Ok` is stored (at least once: a retry after a lost
+//! answer can store a batch twice; batches carry a `__pack_id__` tag so readers can spot
+//! that). Memory is bounded by `max_buffer_bytes`: [`Producer::send`] waits for room
+//! (backpressure). With `ordered`, batches of one key are sent one at a time, in order.
+
+mod accumulator;
+mod config;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::{oneshot, Semaphore};
+
+use crate::error::{Error, Result};
+use crate::{Client, Log};
+pub use accumulator::BatchKey;
+pub use config::ProducerConfig;
+
+/// A pending log's result: resolves when its batch is stored or has failed for good.
+#[derive(Debug)]
+pub struct Delivery(oneshot::Receiver<Result<(), Arc<Error>>>);
+
+impl Delivery {
+    /// Waits for the outcome.
+    pub async fn wait(self) -> Result<(), Arc<Error>> {
+        self.0.await.unwrap_or_else(|_| {
+            Err(Arc::new(Error::Config(
+                "producer dropped before delivering".into(),
+            )))
+        })
+    }
+}
+
+/// An asynchronous, thread-safe batching producer. Clones share one producer.
+#[derive(Debug, Clone)]
+pub struct Producer {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    client: Client,
+    config: ProducerConfig,
+    buffer: Arc<Semaphore>,
+    acc: accumulator::Accumulator,
+    closed: AtomicBool,
+    linger_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Producer {
+    /// A producer sending through `client`. Must be called inside a tokio runtime (it starts
+    /// the linger timer).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a configuration that cannot work (zero sizes).
+    pub fn new(client: Client, config: ProducerConfig) -> Result<Producer> {
+        config.validate()?;
+        let permits = config.max_buffer_bytes.min(Semaphore::MAX_PERMITS);
+        let inner = Arc::new(Inner {
+            acc: accumulator::Accumulator::new(client.clone(), config.clone()),
+            client,
+            buffer: Arc::new(Semaphore::new(permits)),
+            config,
+            closed: AtomicBool::new(false),
+            linger_task: std::sync::Mutex::new(None),
+        });
+        let weak = Arc::downgrade(&inner);
+        let tick = inner.config.linger.max(std::time::Duration::from_millis(1)) / 2;
+        let task = tokio::spawn(async move {
+            let mut interval = tokio::time::interval(tick);
+            loop {
+                interval.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                inner.acc.send_due(false);
+            }
+        });
+        *inner.linger_task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        Ok(Producer { inner })
+    }
+
+    /// The client the producer sends through.
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// Queues one log. Waits while the buffer is full (backpressure); returns the log's
+    /// [`Delivery`].
+    ///
+    /// # Errors
+    /// [`Error::Config`] after [`Producer::close`], or for a log larger than the buffer.
+    pub async fn send(&self, key: &BatchKey, log: Log) -> Result<Delivery> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Config("the producer is closed".into()));
+        }
+        let size = accumulator::log_size(&log).max(1);
+        if size > self.inner.config.max_buffer_bytes || size > self.inner.config.max_batch_bytes {
+            return Err(Error::Config(format!(
+                "a log of {size} bytes is larger than the producer's buffer or batch"
+            )));
+        }
+        let permits = u32::try_from(size).map_err(|_| Error::Config("log too large".into()))?;
+        let permit = self
+            .inner
+            .buffer
+            .clone()
+            .acquire_many_owned(permits)
+            .await
+            .map_err(|_| Error::Config("the producer is closed".into()))?;
+        let (tx, rx) = oneshot::channel();
+        self.inner.acc.add(key, log, size, permit, tx);
+        Ok(Delivery(rx))
+    }
+
+    /// Sends every batch now and waits until all logs queued before the call are delivered
+    /// or failed.
+    pub async fn flush(&self) {
+        self.inner.acc.send_due(true);
+        self.inner.acc.wait_idle().await;
+    }
+
+    /// Refuses new logs, flushes, and stops the linger timer.
+    pub async fn close(&self) {
+        self.inner.closed.store(true, Ordering::Release);
+        self.flush().await;
+        if let Some(t) = self
+            .inner
+            .linger_task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            t.abort();
+        }
+    }
+}
