@@ -4,6 +4,7 @@
 //! tests, the venv from `scripts/setup-python.sh`; `scripts/test.sh` sets up both.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cross_check;
 mod official_python_sdk;
 mod official_rust_producer;
 mod official_rust_sdk;
