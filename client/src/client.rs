@@ -117,10 +117,9 @@ impl Client {
             .no_gzip()
             .no_deflate();
         if let Some(addr) = config.connect_to {
-            b = b.no_proxy().dns_resolver(Arc::new(ConnectTo {
-                host: config.endpoint.host.clone(),
-                addr,
-            }));
+            b = b
+                .no_proxy()
+                .dns_resolver(connect_to_resolver(&config.endpoint.host, addr));
         }
         let http = b
             .build()
@@ -289,9 +288,19 @@ fn server_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
     }
 }
 
-/// Resolves the endpoint host and every `<project>.<host>` to one address.
+/// A DNS resolver that sends `host` and every `<project>.<host>` to `addr` (other names
+/// resolve normally): how to reach an emulator where `*.localhost` does not resolve.
+pub fn connect_to_resolver(host: &str, addr: SocketAddr) -> Arc<ConnectTo> {
+    Arc::new(ConnectTo {
+        host: host.to_ascii_lowercase(),
+        addr,
+    })
+}
+
+/// Resolves the endpoint host and every `<project>.<host>` to one address (see
+/// [`connect_to_resolver`]).
 #[derive(Debug)]
-struct ConnectTo {
+pub struct ConnectTo {
     host: String,
     addr: SocketAddr,
 }

@@ -14,7 +14,7 @@ mod error;
 pub mod producer;
 
 pub use api::*;
-pub use client::{Body, Client, Request, Response};
+pub use client::{connect_to_resolver, Body, Client, ConnectTo, Request, Response};
 pub use config::{Config, Endpoint, Scheme, SignVersion};
 pub use error::{Error, Result};
 pub use producer::{BatchKey, Delivery, Producer, ProducerConfig};

@@ -4,11 +4,9 @@
 //! Unlike an SDK it never interprets answers (no retries, no error mapping, no decompression):
 //! judging them is the cases' job. Signing and compression come from `sls-protocol`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 pub use reqwest::Method;
 use sls_protocol::compression::{compress, CompressType};
 use sls_protocol::headers as h;
@@ -239,32 +237,6 @@ pub struct Client {
     target: Arc<Target>,
 }
 
-/// Resolves the endpoint host and every `<project>.<endpoint host>` to one address.
-#[derive(Debug)]
-struct ConnectTo {
-    host: String,
-    addr: SocketAddr,
-}
-
-impl Resolve for ConnectTo {
-    fn resolve(&self, name: Name) -> Resolving {
-        let name = name.as_str().to_ascii_lowercase();
-        let ours = name == self.host
-            || name
-                .strip_suffix(self.host.as_str())
-                .is_some_and(|prefix| prefix.ends_with('.'));
-        let addr = self.addr;
-        Box::pin(async move {
-            if ours {
-                return Ok(Box::new(std::iter::once(addr)) as Addrs);
-            }
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            Ok(Box::new(found.into_iter()) as Addrs)
-        })
-    }
-}
-
 /// The suite's user agent.
 const USER_AGENT: &str = concat!("sls-conformance/", env!("CARGO_PKG_VERSION"));
 
@@ -280,10 +252,12 @@ impl Client {
             .timeout(Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none());
         if let Some(addr) = target.connect_to {
-            builder = builder.no_proxy().dns_resolver(Arc::new(ConnectTo {
-                host: target.endpoint.host.clone(),
-                addr,
-            }));
+            builder = builder
+                .no_proxy()
+                .dns_resolver(sls_client::connect_to_resolver(
+                    &target.endpoint.host.clone(),
+                    addr,
+                ));
         }
         Ok(Client {
             http: builder.build().map_err(Error::Client)?,
