@@ -10,12 +10,14 @@
 pub mod api;
 mod client;
 mod config;
+pub mod consumer;
 mod error;
 pub mod producer;
 
 pub use api::*;
 pub use client::{connect_to_resolver, Body, Client, ConnectTo, Request, Response};
 pub use config::{Config, Endpoint, Scheme, SignVersion};
+pub use consumer::{Batch, ConsumerConfig, Processed, Processor, StartPosition, Worker};
 pub use error::{Error, Result};
 pub use producer::{BatchKey, Delivery, Producer, ProducerConfig};
 pub use sls_protocol::compression::CompressType;

@@ -2,6 +2,7 @@
 //! compression, typed errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod consumer;
 mod producer;
 
 use sls_client::{
