@@ -223,7 +223,7 @@ async fn heartbeat_loop<P, F>(
                     }
                 }
                 for shard in assigned {
-                    if !running.contains_key(&shard) {
+                    running.entry(shard).or_insert_with(|| {
                         let (stop, shard_stopped) = watch::channel(false);
                         let task = tokio::spawn(shard::run(
                             client.clone(),
@@ -232,8 +232,8 @@ async fn heartbeat_loop<P, F>(
                             factory(shard),
                             shard_stopped,
                         ));
-                        running.insert(shard, Running { stop, task });
-                    }
+                        Running { stop, task }
+                    });
                 }
             }
             Err(e) => {
