@@ -170,9 +170,12 @@ def main():
     die_with_parent()
     events = EventLog(args.out)
 
+    # The log (stderr) is for people and for one measurement: every successful heartbeat
+    # is logged at DEBUG ("heart beat result: ..."), stamped with the unix time.
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+                        format="%(created).3f %(levelname)s %(name)s %(message)s")
     logging.getLogger("urllib3").setLevel(logging.WARNING)
+    logging.getLogger("aliyun.log.consumer.heart_beat").setLevel(logging.DEBUG)
     logging.getLogger("aliyun").addHandler(WarningsToEvents(events))
 
     stop = threading.Event()
