@@ -12,6 +12,7 @@ mod client;
 mod config;
 pub mod consumer;
 mod error;
+pub mod exactly_once;
 pub mod producer;
 
 pub use api::*;
@@ -19,6 +20,7 @@ pub use client::{connect_to_resolver, Body, Client, ConnectTo, Request, Response
 pub use config::{Config, Endpoint, Scheme, SignVersion};
 pub use consumer::{Batch, ConsumerConfig, Processed, Processor, StartPosition, Worker};
 pub use error::{Error, Result};
+pub use exactly_once::{Commit, ExactlyOnce, SledSink, TransactionalSink};
 pub use producer::{BatchKey, Delivery, Producer, ProducerConfig};
 pub use sls_protocol::compression::CompressType;
 pub use sls_protocol::proto::{Log, LogContent, LogGroup, LogTag};

@@ -181,12 +181,27 @@ impl Worker {
         let _ = self.stop.send(true);
         let _ = self.task.await;
     }
+
+    /// Stops at once, like a crash: no checkpoint is saved, no processor is shut down, and the
+    /// server keeps this consumer until its timeout (or until the same name rejoins). For
+    /// tests and fault scenarios.
+    pub async fn abort(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
 }
 
-/// A shard loop the heartbeat loop started.
+/// A shard loop the heartbeat loop started. Dropping it aborts the loop, so a worker that
+/// is aborted (or whose runtime ends) leaves no shard loop running behind it.
 struct Running {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 async fn heartbeat_loop<P, F>(
@@ -259,7 +274,7 @@ async fn stop_all(running: &mut BTreeMap<u32, Running>) {
     for r in running.values() {
         let _ = r.stop.send(true);
     }
-    for (_, r) in std::mem::take(running) {
-        let _ = r.task.await;
+    for (_, mut r) in std::mem::take(running) {
+        let _ = (&mut r.task).await;
     }
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod consumer;
+mod exactly_once;
 mod producer;
 
 use sls_client::{
