@@ -13,11 +13,18 @@
 //! - [`Worker::shutdown`] stops every shard loop, saving their checkpoints, before the last
 //!   heartbeat stops.
 //!
-//! Loss and duplicate windows that remain (CONSUMERS-AND-PRODUCERS.md §3.7): work processed
-//! but not yet checkpointed is processed again by the next owner after a crash (at least once);
-//! a worker cut off from the server keeps processing its shards until it notices
-//! (`group_timeout` without a successful heartbeat), while the server may already have given
-//! them to others.
+//! Windows closed (CONSUMERS-AND-PRODUCERS.md §3.7): checkpoints are never forced, so a
+//! consumer the server has dropped cannot overwrite the new owner's checkpoint (D3), and stops
+//! a shard at the first rejected checkpoint (D2); shutdown keeps heartbeating until every shard
+//! has drained, so a slow shutdown cannot outlive the group timeout (D4); an out-of-range cursor
+//! resumes from the checkpoint or the start position, never from the end (L2); an empty
+//! readonly shard is still finished (S1).
+//!
+//! Windows that remain: work processed but not yet checkpointed is processed again by the next
+//! owner after a crash (D1; `checkpoint_interval` bounds it, `Processed::Commit` closes it per
+//! batch); a worker cut off from the server keeps processing until its next checkpoint is
+//! refused or `group_timeout` passes without a heartbeat, while the server may already have moved
+//! its shards (D2); two processes with one consumer name share shards (D6, misconfiguration).
 
 mod shard;
 
@@ -62,6 +69,8 @@ pub struct Batch {
 pub enum Processed {
     /// Go on after the batch.
     Done,
+    /// Go on after the batch and save the checkpoint now, whatever `checkpoint_interval` says.
+    Commit,
     /// Read again from this cursor (roll back).
     RollbackTo(String),
 }
@@ -267,7 +276,36 @@ async fn heartbeat_loop<P, F>(
             _ = tokio::time::sleep(config.heartbeat_interval) => {}
         }
     }
-    stop_all(&mut running).await;
+    // Drain every shard, heartbeating meanwhile: a slow shutdown must not let the server
+    // expire us and hand the shards over while they are still being processed.
+    for r in running.values() {
+        let _ = r.stop.send(true);
+    }
+    loop {
+        running.retain(|_, r| !r.task.is_finished());
+        if running.is_empty() {
+            break;
+        }
+        let held: Vec<u32> = running.keys().copied().collect();
+        if let Err(e) = client
+            .heartbeat(
+                &config.project,
+                &config.logstore,
+                &config.group,
+                &config.consumer,
+                &held,
+            )
+            .await
+        {
+            tracing::debug!(error = %e, "heartbeat while draining failed");
+        }
+        tokio::time::sleep(
+            config
+                .heartbeat_interval
+                .min(std::time::Duration::from_millis(200)),
+        )
+        .await;
+    }
 }
 
 async fn stop_all(running: &mut BTreeMap<u32, Running>) {

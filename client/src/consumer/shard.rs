@@ -137,11 +137,13 @@ pub(super) async fn run<P: Processor>(
                     next_cursor: r.next_cursor.clone(),
                     groups: r.groups,
                 };
-                cursor = match processor.process(&batch).await {
-                    Processed::Done => r.next_cursor,
-                    Processed::RollbackTo(to) => to,
+                let (next, now) = match processor.process(&batch).await {
+                    Processed::Done => (r.next_cursor, false),
+                    Processed::Commit => (r.next_cursor, true),
+                    Processed::RollbackTo(to) => (to, false),
                 };
-                if cp.last_save.elapsed() >= c.checkpoint_interval {
+                cursor = next;
+                if now || cp.last_save.elapsed() >= c.checkpoint_interval {
                     owned = cp.save(&cursor).await.is_ok();
                 }
             }

@@ -236,3 +236,94 @@ async fn ordered_consumption_across_split_and_merge() {
     assert!(first.contains_key(&4), "the merged shard was consumed");
     assert_eq!(seen.len(), 1_500, "no duplicates");
 }
+
+/// Records when each shard's processor was initialized and when its shutdown finished.
+struct Slow {
+    name: &'static str,
+    events: Arc<Mutex<Vec<(&'static str, &'static str, u32, Instant)>>>,
+    shutdown_takes: Duration,
+}
+
+impl Processor for Slow {
+    async fn initialize(&mut self, shard: u32) {
+        self.events
+            .lock()
+            .unwrap()
+            .push((self.name, "init", shard, Instant::now()));
+    }
+
+    async fn process(&mut self, _batch: &Batch) -> Processed {
+        Processed::Commit
+    }
+
+    async fn shutdown(&mut self, shard: u32) {
+        tokio::time::sleep(self.shutdown_takes).await;
+        self.events
+            .lock()
+            .unwrap()
+            .push((self.name, "shutdown-done", shard, Instant::now()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_shutdown_keeps_its_shards_until_done() {
+    let server = TestServer::start().await.unwrap();
+    let c = client_for(&server, |c| c);
+    c.create_project("cw-slow", "").await.unwrap();
+    c.create_logstore("cw-slow", &LogstoreSpec::new("ls", 2))
+        .await
+        .unwrap();
+    let events: Arc<Mutex<Vec<(&'static str, &'static str, u32, Instant)>>> = Arc::default();
+    let mk = |name: &'static str, takes: Duration| {
+        let events = events.clone();
+        move |_shard| Slow {
+            name,
+            events: events.clone(),
+            shutdown_takes: takes,
+        }
+    };
+    // The group timeout is 1 s; a's shutdown takes 2.5 s per shard.
+    let mut cfg = config("cw-slow", "a", false);
+    cfg.group_timeout = Duration::from_secs(1);
+    let a = Worker::start(
+        c.clone(),
+        cfg.clone(),
+        mk("a", Duration::from_millis(2_500)),
+    )
+    .await
+    .unwrap();
+    wait_until("a holds both shards", 10, || {
+        counts(&server, "cw-slow") == vec![2]
+    })
+    .await;
+    cfg.consumer = "b".into();
+    let b = Worker::start(c.clone(), cfg, mk("b", Duration::ZERO))
+        .await
+        .unwrap();
+    a.shutdown().await;
+    wait_until("b holds both shards", 10, || {
+        counts(&server, "cw-slow") == vec![2]
+    })
+    .await;
+    b.shutdown().await;
+    let ev = events.lock().unwrap();
+    for shard in 0..2 {
+        let a_done = ev
+            .iter()
+            .filter(|e| e.0 == "a" && e.1 == "shutdown-done" && e.2 == shard)
+            .map(|e| e.3)
+            .max();
+        let b_init = ev
+            .iter()
+            .filter(|e| e.0 == "b" && e.1 == "init" && e.2 == shard)
+            .map(|e| e.3)
+            .min();
+        if let (Some(a_done), Some(b_init)) = (a_done, b_init) {
+            assert!(
+                b_init >= a_done,
+                "shard {shard}: b started before a had finished shutting it down"
+            );
+        }
+        assert!(b_init.is_some(), "b took over shard {shard}");
+    }
+}
