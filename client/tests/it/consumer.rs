@@ -237,10 +237,13 @@ async fn ordered_consumption_across_split_and_merge() {
     assert_eq!(seen.len(), 1_500, "no duplicates");
 }
 
+/// (worker, event, shard, when).
+type Events = Arc<Mutex<Vec<(&'static str, &'static str, u32, Instant)>>>;
+
 /// Records when each shard's processor was initialized and when its shutdown finished.
 struct Slow {
     name: &'static str,
-    events: Arc<Mutex<Vec<(&'static str, &'static str, u32, Instant)>>>,
+    events: Events,
     shutdown_takes: Duration,
 }
 
@@ -273,7 +276,7 @@ async fn a_slow_shutdown_keeps_its_shards_until_done() {
     c.create_logstore("cw-slow", &LogstoreSpec::new("ls", 2))
         .await
         .unwrap();
-    let events: Arc<Mutex<Vec<(&'static str, &'static str, u32, Instant)>>> = Arc::default();
+    let events: Events = Arc::default();
     let mk = |name: &'static str, takes: Duration| {
         let events = events.clone();
         move |_shard| Slow {
