@@ -173,7 +173,9 @@ impl Config {
         self
     }
 
-    /// Connects to `addr` for the endpoint host and every project host under it.
+    /// Connects to `addr`'s IP for the endpoint host and every project host under it. The port
+    /// is still the endpoint's (HTTP clients take it from the URL), so give an endpoint whose
+    /// port is the one to reach: `localhost:{addr.port()}`.
     pub fn with_connect_to(mut self, addr: SocketAddr) -> Config {
         self.connect_to = Some(addr);
         self

@@ -92,6 +92,10 @@ pub struct Config {
     /// How often expired data (logstore ttl) is deleted, in seconds.
     #[arg(long, env = "SLS_EMU_TTL_SWEEP_SECS", default_value_t = 60)]
     pub ttl_sweep_secs: u64,
+
+    /// Seed of every probabilistic fault decision (see the admin API).
+    #[arg(long, env = "SLS_EMU_FAULT_SEED", default_value_t = 0)]
+    pub fault_seed: u64,
 }
 
 fn default_bind() -> Vec<IpAddr> {
@@ -115,6 +119,7 @@ impl Default for Config {
             region: "cn-hangzhou".to_string(),
             max_skew_secs: 900,
             ttl_sweep_secs: 60,
+            fault_seed: 0,
         }
     }
 }

@@ -67,6 +67,10 @@ pub enum ErrorCode {
     InvalidShardCheckPoint,
     /// 400: a resource-count quota (consumer groups per logstore).
     ExceedQuota,
+    /// 403: the shard's write quota is exceeded (hard quota mode).
+    ShardWriteQuotaExceed,
+    /// 403: the shard's read quota is exceeded (hard quota mode).
+    ShardReadQuotaExceed,
     /// 500: a fault inside the emulator (storage error); details are logged, not sent.
     InternalServerError,
 }
@@ -102,6 +106,8 @@ impl ErrorCode {
             ErrorCode::NotExistConsumerWithBody => "NotExistConsumerWithBody",
             ErrorCode::InvalidShardCheckPoint => "InvalidShardCheckPoint",
             ErrorCode::ExceedQuota => "ExceedQuota",
+            ErrorCode::ShardWriteQuotaExceed => "ShardWriteQuotaExceed",
+            ErrorCode::ShardReadQuotaExceed => "ShardReadQuotaExceed",
             ErrorCode::InternalServerError => "InternalServerError",
         }
     }
@@ -136,6 +142,8 @@ impl ErrorCode {
             ErrorCode::NotExistConsumerWithBody => StatusCode::BAD_REQUEST,
             ErrorCode::InvalidShardCheckPoint => StatusCode::BAD_REQUEST,
             ErrorCode::ExceedQuota => StatusCode::BAD_REQUEST,
+            ErrorCode::ShardWriteQuotaExceed => StatusCode::FORBIDDEN,
+            ErrorCode::ShardReadQuotaExceed => StatusCode::FORBIDDEN,
             ErrorCode::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -325,6 +333,8 @@ mod tests {
             (NotExistConsumerWithBody, "NotExistConsumerWithBody", 400),
             (InvalidShardCheckPoint, "InvalidShardCheckPoint", 400),
             (ExceedQuota, "ExceedQuota", 400),
+            (ShardWriteQuotaExceed, "ShardWriteQuotaExceed", 403),
+            (ShardReadQuotaExceed, "ShardReadQuotaExceed", 403),
             (InternalServerError, "InternalServerError", 500),
         ];
         for (code, s, status) in table {

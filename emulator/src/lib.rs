@@ -8,6 +8,7 @@
 //! - [`model`]: names, hash ranges, addressing rules; pure.
 //! - [`storage`]: sled + in-memory catalog + group commit; durable before acknowledgement.
 //! - [`error`]: the SLS error table.
+//! - [`faults`]: fault rules on the request path, quotas, the journal (admin API `/_sls-emu`).
 //! - [`clock`]: injectable time.
 //! - [`config`]: flags and env vars.
 //! - `testing` (feature `test-util`): in-process test server.
@@ -20,6 +21,7 @@ mod api;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod faults;
 pub mod model;
 pub mod server;
 pub mod state;

@@ -13,8 +13,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, SystemClock, VirtualClock};
 use crate::config::{Config, ConfigError};
+use crate::faults::Faults;
 use crate::state::AppState;
 use crate::storage::{StorageError, Store};
 
@@ -70,7 +71,8 @@ impl Emulator {
             .collect();
         let state = AppState {
             store,
-            clock,
+            clock: Arc::new(VirtualClock::new(clock)),
+            faults: Faults::new(config.fault_seed),
             config: Arc::new(config),
         };
         let (stop, stopped) = watch::channel(false);
@@ -135,6 +137,16 @@ impl Emulator {
     /// The store (for tests and tools in the same process).
     pub fn store(&self) -> &Store {
         &self.state.store
+    }
+
+    /// The fault layer (rules, quotas, journal), the Rust twin of the admin API.
+    pub fn faults(&self) -> &Faults {
+        &self.state.faults
+    }
+
+    /// The emulator's clock (movable).
+    pub fn clock(&self) -> &VirtualClock {
+        &self.state.clock
     }
 
     /// Runs until `signal` completes, then shuts down.

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::clock::Clock;
+use crate::clock::VirtualClock;
 use crate::config::Config;
+use crate::faults::Faults;
 use crate::storage::Store;
 
 /// Handler state.
@@ -11,8 +12,10 @@ use crate::storage::Store;
 pub struct AppState {
     /// The store.
     pub store: Store,
-    /// Time source.
-    pub clock: Arc<dyn Clock>,
+    /// Time source (movable through the admin API).
+    pub clock: Arc<VirtualClock>,
+    /// Fault rules, quotas, journal.
+    pub faults: Faults,
     /// Configuration.
     pub config: Arc<Config>,
 }

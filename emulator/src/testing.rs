@@ -86,6 +86,16 @@ impl TestServer {
         self.emu().store()
     }
 
+    /// The fault layer.
+    pub fn faults(&self) -> &crate::faults::Faults {
+        self.emu().faults()
+    }
+
+    /// `http://127.0.0.1:PORT`, for the admin API.
+    pub fn admin_url(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+
     /// The data folder.
     pub fn data_dir(&self) -> std::path::PathBuf {
         self.config.data_dir.clone()

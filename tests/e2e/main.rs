@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cross_check;
+mod faults;
 mod official_python_consumer;
 mod official_python_sdk;
 mod official_rust_producer;

@@ -16,8 +16,10 @@ use bytes::Bytes;
 use sls_protocol::headers;
 use sls_protocol::signature::{self, Authorization, SignRequest};
 
+use crate::clock::Clock;
 use crate::config::AuthMode;
 use crate::error::{ApiError, ErrorCode};
+use crate::faults::{AfterCommit, Decision};
 use crate::model::host::project_from_host;
 use crate::state::AppState;
 
@@ -97,7 +99,8 @@ fn new_request_id(now_nanos: i64) -> String {
 }
 
 /// Runs before every handler; see the module docs. Every response leaves with
-/// `x-log-requestid`, errors and unknown routes included.
+/// `x-log-requestid`, errors and unknown routes included. Fault rules (if any) act here: before
+/// the handler (errors, latency, drops) or after it (the answer to a committed request lost).
 pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let now_nanos = st.clock.now_nanos();
     let request_id = new_request_id(now_nanos);
@@ -106,7 +109,8 @@ pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) ->
     let span = tracing::debug_span!("request", %method, %path, request_id = %request_id);
     let _enter = span.enter();
     let mut resp = match prepare(&st, req, now_nanos).await {
-        Ok(req) => next.run(req).await,
+        Ok((req, None)) => next.run(req).await,
+        Ok((req, Some(decision))) => with_fault(decision, req, next).await,
         Err(e) => e.into_response(),
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -131,7 +135,65 @@ pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) ->
     resp
 }
 
-async fn prepare(st: &AppState, req: Request, now_nanos: i64) -> Result<Request, ApiError> {
+/// Applies a fault decision around the handler.
+async fn with_fault(decision: Decision, req: Request, next: Next) -> Response {
+    match decision {
+        Decision::Error {
+            status,
+            code,
+            message,
+        } => injected_error(status, &code, &message),
+        Decision::Delay(d) => {
+            tokio::time::sleep(d).await;
+            next.run(req).await
+        }
+        Decision::Drop => lost_answer(),
+        Decision::After(after) => {
+            // The request runs to completion (and commits) whatever happens to its answer.
+            let resp = next.run(req).await;
+            drop(resp);
+            match after {
+                AfterCommit::Error => {
+                    injected_error(500, "InternalServerError", "fault injected after commit")
+                }
+                AfterCommit::Reset => lost_answer(),
+                AfterCommit::Hang(d) => {
+                    tokio::time::sleep(d).await;
+                    lost_answer()
+                }
+            }
+        }
+    }
+}
+
+/// An SLS error with any status and code (fault injection).
+fn injected_error(status: u16, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({"errorCode": code, "errorMessage": message}).to_string();
+    let status = axum::http::StatusCode::from_u16(status)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// A response whose body fails at once: hyper then closes the connection without sending
+/// anything, so the client sees the connection drop with no answer.
+fn lost_answer() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("answer lost (fault injection)"))
+    });
+    Response::new(Body::from_stream(stream))
+}
+
+/// Reads and checks everything about a request before its handler; decides its fault, if any.
+async fn prepare(
+    st: &AppState,
+    req: Request,
+    now_nanos: i64,
+) -> Result<(Request, Option<Decision>), ApiError> {
     let (mut parts, body) = req.into_parts();
     let authority = parts
         .uri
@@ -154,18 +216,31 @@ async fn prepare(st: &AppState, req: Request, now_nanos: i64) -> Result<Request,
     let body = axum::body::to_bytes(body, super::MAX_WIRE_BODY)
         .await
         .map_err(|_| too_large(super::MAX_WIRE_BODY + 1))?;
-    check_auth(st, &parts, &query, now_nanos)?;
+    // Clients date their requests by their own clocks: skew is checked against the base
+    // clock, so moving the emulator's virtual time does not break signatures.
+    check_auth(st, &parts, &query, st.clock.base_nanos())?;
     let client = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
+    let decision = if st.faults.active() {
+        let info = crate::faults::classify(
+            parts.method.as_str(),
+            parts.uri.path(),
+            &query,
+            project.as_deref(),
+        );
+        st.faults.decide(&info, now_nanos)
+    } else {
+        None
+    };
     parts.extensions.insert(Ctx {
         project,
         query: Arc::new(query),
         now_nanos,
         client,
     });
-    Ok(Request::from_parts(parts, Body::from(body)))
+    Ok((Request::from_parts(parts, Body::from(body)), decision))
 }
 
 fn too_large(len: usize) -> ApiError {

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use super::extract::{header_str, Ctx};
 use crate::error::{ApiError, ErrorCode};
+use crate::faults::QuotaKind;
 use crate::state::AppState;
 use crate::storage::{Logstore, Shard, StorageError};
 
@@ -58,6 +59,19 @@ pub async fn put_logs(
         Target::LoadBalance => ls.pick_shard()?,
         Target::HashKey(k) => ls.route(k)?,
     };
+    let quota = st.faults.quotas();
+    if !quota.admit(
+        QuotaKind::Write,
+        ls.id,
+        shard.id,
+        group.len() as u64,
+        ctx.now_nanos,
+    ) {
+        return Err(ApiError::new(
+            ErrorCode::ShardWriteQuotaExceed,
+            format!("shard {} write quota exceeded", shard.id),
+        ));
+    }
     let now = u32::try_from(ctx.now_secs()).unwrap_or(u32::MAX);
     if ls.append_meta() {
         let ip = ctx.client.map(|a| a.ip().to_string()).unwrap_or_default();
@@ -231,15 +245,32 @@ pub async fn pull_logs(
         .or_else(|| ctx.param("endCursor"))
         .filter(|c| !c.is_empty());
     let from = shard.seq_of(cursor)?;
+    if !st
+        .faults
+        .quotas()
+        .admit(QuotaKind::Read, ls.id, shard.id, 0, ctx.now_nanos)
+    {
+        return Err(ApiError::new(
+            ErrorCode::ShardReadQuotaExceed,
+            format!("shard {} read quota exceeded", shard.id),
+        ));
+    }
     let until = match end_param {
         Some(c) => shard.seq_of(decode_cursor(c)?)?,
         None => u64::MAX,
     };
-    let (store, sh) = (st.store.clone(), shard.clone());
+    let (store, sh, ls_id) = (st.store.clone(), shard.clone(), ls.id);
     let batch = blocking(move || store.read(&ls, &sh, from, until, count, MAX_PULL_BYTES)).await?;
     let n = batch.groups.len() as u64;
     let next = from + n;
     let raw = proto::log_group_list_from_raw(batch.groups.iter().map(|g| g.bytes.as_ref()));
+    st.faults.quotas().account_bytes(
+        QuotaKind::Read,
+        ls_id,
+        shard.id,
+        raw.len() as u64,
+        ctx.now_nanos,
+    );
     let kind = if raw.is_empty() {
         CompressType::None
     } else {

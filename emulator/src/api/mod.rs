@@ -2,6 +2,7 @@
 //! and one module per API group. Handlers extract validated input, call the store, and shape
 //! the wire answer; rules live in `model`, persistence in `storage`.
 
+mod admin;
 mod consumer_group;
 mod extract;
 mod logs;
@@ -22,7 +23,7 @@ pub const MAX_WIRE_BODY: usize = 10 * 1024 * 1024 + 64 * 1024;
 /// The SLS API router. Paths are dispatched on method and query (`type=`, `action=`) inside
 /// each handler, as SLS overloads them (SLS-API.md §4.1).
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let sls = Router::new()
         .route("/", any(project::root))
         .route("/logstores", any(logstore::collection))
         .route("/logstores/{logstore}", any(logstore::item))
@@ -40,7 +41,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             extract::middleware,
-        ))
+        ));
+    Router::new()
+        .nest("/_sls-emu", admin::router())
+        .merge(sls)
         .with_state(state)
 }
 
