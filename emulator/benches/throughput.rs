@@ -211,7 +211,12 @@ fn chrono_now_nanos() -> i64 {
 
 /// Reads every shard from begin to end with `WRITERS` readers (one per shard), `count=1000`,
 /// lz4 responses; returns (logs read, seconds).
-async fn read_all(addr: SocketAddr, ranges: &[(i64, i64)], logs_per_group: usize) -> (u64, f64) {
+async fn read_all(
+    addr: SocketAddr,
+    ranges: &[(i64, i64)],
+    logs_per_group: usize,
+    count: u32,
+) -> (u64, f64) {
     let t0 = Instant::now();
     let mut tasks = Vec::new();
     for (shard, &(begin, end)) in ranges.iter().enumerate() {
@@ -223,7 +228,7 @@ async fn read_all(addr: SocketAddr, ranges: &[(i64, i64)], logs_per_group: usize
                 let path = format!("/logstores/bench/shards/{shard}");
                 let c = sls_protocol::cursor::encode_cursor(cursor);
                 let query = vec![
-                    ("count".to_string(), "1000".to_string()),
+                    ("count".to_string(), count.to_string()),
                     ("cursor".to_string(), c.clone()),
                     ("type".to_string(), "log".to_string()),
                 ];
@@ -283,7 +288,47 @@ async fn read_all(addr: SocketAddr, ranges: &[(i64, i64)], logs_per_group: usize
     (total, t0.elapsed().as_secs_f64())
 }
 
+/// A fixed amount of work for instruction counting (`BENCH_REQUESTS=n`, e.g. under
+/// `valgrind --tool=callgrind`): n PutLogs of 100 logs, then n PullLogs of 10 groups, from one
+/// client, no rules set.
+async fn fixed_work(n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let e = start_emulator(Durability::Fsync, dir.path()).await;
+    let (req, _) = prepare(e.addr(), "bench-proj", 100, 0);
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    for _ in 0..n {
+        let r = http
+            .post(&req.url)
+            .headers(req.headers.clone())
+            .body(req.body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let ls = e.store().logstore("bench-proj", "bench").unwrap();
+    let ranges: Vec<(i64, i64)> = ls
+        .shards()
+        .iter()
+        .map(|sh| (sh.cursor_of(sh.begin_seq()), sh.cursor_of(sh.end_seq())))
+        .collect();
+    let (logs, _) = read_all(e.addr(), &ranges, 100, 10).await;
+    assert_eq!(logs, (n * 100) as u64);
+    e.shutdown().await;
+}
+
 fn main() {
+    if let Some(n) = std::env::var("BENCH_REQUESTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(fixed_work(n));
+        return;
+    }
     let secs: f64 = std::env::var("BENCH_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -326,11 +371,11 @@ fn main() {
                 .iter()
                 .map(|sh| (sh.cursor_of(sh.begin_seq()), sh.cursor_of(sh.end_seq())))
                 .collect();
-            let (logs, t) = read_all(e.addr(), &ranges, 1000).await;
+            let (logs, t) = read_all(e.addr(), &ranges, 1000, 1000).await;
             let emu = logs as f64 / t;
             // The baseline reads the same number of groups per shard from the static server.
             let baseline = start_static_pull(1000).await;
-            let (blogs, bt) = read_all(baseline, &ranges, 1000).await;
+            let (blogs, bt) = read_all(baseline, &ranges, 1000, 1000).await;
             let base = blogs as f64 / bt;
             println!("read throughput (PullLogs count=1000, lz4, 4 readers, 1000 logs/group):");
             println!("  static server {base:.0} logs/s; emulator {emu:.0} logs/s ({logs} logs); ratio to static {:.2}", emu / base);

@@ -242,7 +242,9 @@ impl Faults {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether any rule is set (the request path skips everything otherwise).
+    /// Whether any rule is set (the request path skips everything otherwise). Never inlined,
+    /// so profilers can attribute the fault layer's cost on the request path.
+    #[inline(never)]
     pub fn active(&self) -> bool {
         self.active.load(Ordering::Relaxed)
     }

@@ -103,6 +103,7 @@ impl Quotas {
 
     /// Accounts one request of `bytes` to a shard; `false` when it must be refused (hard mode,
     /// over a limit). Reads pass their bytes after the fact with [`Quotas::account_bytes`].
+    #[inline(never)]
     pub fn admit(
         &self,
         kind: QuotaKind,
@@ -155,6 +156,7 @@ impl Quotas {
     }
 
     /// Adds bytes read to the current window (PullLogs knows its size only afterwards).
+    #[inline(never)]
     pub fn account_bytes(
         &self,
         kind: QuotaKind,
