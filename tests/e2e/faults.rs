@@ -321,6 +321,33 @@ async fn hard_quotas_refuse_and_soft_quotas_count() {
         "soft mode serves"
     );
     assert_eq!(e.admin("GET", "/quotas", None).await.1["write_exceeded"], 2);
+    // Reads: one PullLogs per second per shard, then 403 ShardReadQuotaExceed.
+    e.admin(
+        "PUT",
+        "/quotas",
+        Some(json!({"mode": "hard", "read_requests_per_sec": 1})),
+    )
+    .await;
+    let cursor =
+        e.c.get_cursor(&e.p, "ls", 0, CursorFrom::Begin)
+            .await
+            .unwrap();
+    e.c.pull_logs(&e.p, "ls", 0, &cursor, 10, None)
+        .await
+        .unwrap();
+    let err =
+        e.c.pull_logs(&e.p, "ls", 0, &cursor, 10, None)
+            .await
+            .unwrap_err();
+    assert_eq!(
+        (err.code(), err.is_retryable()),
+        (Some("ShardReadQuotaExceed"), true)
+    );
+    e.admin("POST", "/clock", Some(json!({"advance_secs": 1})))
+        .await;
+    e.c.pull_logs(&e.p, "ls", 0, &cursor, 10, None)
+        .await
+        .unwrap();
 }
 
 async fn put_results(e: &Env, n: usize) -> Vec<Option<String>> {

@@ -523,6 +523,25 @@ mod tests {
     }
 
     #[test]
+    fn windows_follow_the_emulator_clock() {
+        let f = Faults::new(0);
+        let rule = Rule {
+            id: "w".into(),
+            matcher: Matcher::default(),
+            when: When::Window { from: 100, to: 200 },
+            action: Action::Latency { millis: 1 },
+            times: None,
+        };
+        f.add(rule).unwrap();
+        let at = |secs: i64| f.decide(&hb(), secs * 1_000_000_000).is_some();
+        assert_eq!(
+            (at(99), at(100), at(199), at(200)),
+            (false, true, true, false)
+        );
+        assert_eq!(f.journal().len(), 2);
+    }
+
+    #[test]
     fn the_same_seed_gives_the_same_journal() {
         let run = |seed| {
             let f = Faults::new(seed);
