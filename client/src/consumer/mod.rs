@@ -227,17 +227,7 @@ async fn heartbeat_loop<P, F>(
     loop {
         // Finished shard loops (released, lost or done) leave the held set.
         running.retain(|_, r| !r.task.is_finished());
-        let held: Vec<u32> = running.keys().copied().collect();
-        match client
-            .heartbeat(
-                &config.project,
-                &config.logstore,
-                &config.group,
-                &config.consumer,
-                &held,
-            )
-            .await
-        {
+        match beat(&client, &config, &running).await {
             Ok(assigned) => {
                 last_ok = Instant::now();
                 let assigned: BTreeSet<u32> = assigned.into_iter().collect();
@@ -286,17 +276,7 @@ async fn heartbeat_loop<P, F>(
         if running.is_empty() {
             break;
         }
-        let held: Vec<u32> = running.keys().copied().collect();
-        if let Err(e) = client
-            .heartbeat(
-                &config.project,
-                &config.logstore,
-                &config.group,
-                &config.consumer,
-                &held,
-            )
-            .await
-        {
+        if let Err(e) = beat(&client, &config, &running).await {
             tracing::debug!(error = %e, "heartbeat while draining failed");
         }
         tokio::time::sleep(
@@ -306,6 +286,24 @@ async fn heartbeat_loop<P, F>(
         )
         .await;
     }
+}
+
+/// One heartbeat reporting every shard still held (assigned or draining).
+async fn beat(
+    client: &Client,
+    config: &ConsumerConfig,
+    running: &BTreeMap<u32, Running>,
+) -> Result<Vec<u32>> {
+    let held: Vec<u32> = running.keys().copied().collect();
+    client
+        .heartbeat(
+            &config.project,
+            &config.logstore,
+            &config.group,
+            &config.consumer,
+            &held,
+        )
+        .await
 }
 
 async fn stop_all(running: &mut BTreeMap<u32, Running>) {
