@@ -29,3 +29,10 @@ pub fn unique_project(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{prefix}-{}-{n}", std::process::id())
 }
+
+/// Chaos checker: verdicts (at-least-once, exactly-once, order) from a recorded history.
+pub mod checker;
+/// Chaos history: client operations, the emulator's committed log, consumption, faults.
+pub mod history;
+/// Chaos report: JSON, terminal summary and a self-contained HTML page.
+pub mod report;
