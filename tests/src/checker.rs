@@ -295,16 +295,42 @@ fn stored_with(
         return None;
     }
     let (_, id) = best?;
+    let explanation = format!("every write of {id:?} failed definitely, yet it is stored");
+    Some(id_evidence(
+        h,
+        ix,
+        id,
+        "stored_but_failed",
+        explanation,
+        false,
+    ))
+}
+
+/// Evidence about one id: its writes, its stored copies, and the faults from its first write
+/// to its last one (or, with `to_end`, to the end of the run).
+fn id_evidence(
+    h: &History,
+    ix: &Index,
+    id: &str,
+    kind: &str,
+    explanation: String,
+    to_end: bool,
+) -> Evidence {
     let writes = ix.writes(id);
     let (lo, hi) = span_of_writes(&writes);
-    Some(Evidence {
-        kind: "stored_but_failed".into(),
-        explanation: format!("every write of {id:?} failed definitely, yet it is stored"),
-        writes,
+    let hi = if to_end {
+        h.time_range().map_or(lo, |r| r.1)
+    } else {
+        hi
+    };
+    Evidence {
+        kind: kind.into(),
+        explanation,
         stored: ix.stored(id),
         faults: faults_between(h, lo, hi),
+        writes,
         ..Evidence::default()
-    })
+    }
 }
 
 /// Extra stored copies; evidence is the duplicated id written earliest.
@@ -327,17 +353,15 @@ fn duplicates_stored(
         }
     }
     let (_, id) = best?;
-    let writes = ix.writes(id);
-    let (lo, hi) = span_of_writes(&writes);
-    let stored = ix.stored(id);
-    Some(Evidence {
-        kind: "duplicate_stored".into(),
-        explanation: format!("{id:?} is stored {} times", stored.len()),
-        writes,
-        stored,
-        faults: faults_between(h, lo, hi),
-        ..Evidence::default()
-    })
+    let explanation = format!("{id:?} is stored {} times", ix.stored(id).len());
+    Some(id_evidence(
+        h,
+        ix,
+        id,
+        "duplicate_stored",
+        explanation,
+        false,
+    ))
 }
 
 /// Stored ids nobody consumed; evidence is the one written earliest.
@@ -357,17 +381,8 @@ fn never_consumed(h: &History, ix: &Index, shards: &mut BTreeMap<u32, Counts>) -
         }
     }
     let (_, id) = best?;
-    let writes = ix.writes(id);
-    let (lo, _) = span_of_writes(&writes);
-    let hi = h.time_range().map_or(lo, |r| r.1);
-    Some(Evidence {
-        kind: "never_consumed".into(),
-        explanation: format!("{id:?} is stored but no consumer ever processed it"),
-        writes,
-        stored: ix.stored(id),
-        faults: faults_between(h, lo, hi),
-        ..Evidence::default()
-    })
+    let explanation = format!("{id:?} is stored but no consumer ever processed it");
+    Some(id_evidence(h, ix, id, "never_consumed", explanation, true))
 }
 
 /// Consume events beyond the number of stored copies; evidence is the earliest re-consumption.
