@@ -91,6 +91,11 @@ impl TestServer {
         self.emu().faults()
     }
 
+    /// The emulator's movable clock (what `POST /_sls-emu/clock` moves).
+    pub fn clock(&self) -> &crate::clock::VirtualClock {
+        self.emu().clock()
+    }
+
     /// `http://127.0.0.1:PORT`, for the admin API.
     pub fn admin_url(&self) -> String {
         format!("http://{}", self.addr())

@@ -1,52 +1,55 @@
-//! `chaos`: seeded fault scenarios against our client, checked by `sls_e2e::checker`.
+//! `chaos`: seeded fault scenarios against our client and the official clients, checked by
+//! `sls_e2e::checker`.
 //!
-//! Each scenario starts an in-process emulator, runs a workload under a seeded fault schedule,
-//! records a Jepsen-style history (writes with their outcome, what readers processed, the
-//! faults), reads the emulator's committed log as ground truth, and checks the guarantees the
-//! client under test claims: the producer at-least-once; the consumer worker at-least-once and
-//! per-shard order; the exactly-once pipeline exactly-once. Reports go to
-//! `target/tmp/chaos/<scenario>-<seed>/` (report.json, history.json, report.html).
+//! Each scenario starts an emulator (in-process, or a real process for kill -9), runs writers
+//! and readers under a seeded fault schedule, records a Jepsen-style history (writes with their
+//! outcome, what readers processed, the faults), reads the emulator's committed log as ground
+//! truth, and checks it. Every library is judged by what it claims (our producer and the
+//! official ones: at-least-once; consumer workers: at-least-once and per-shard order; the
+//! exactly-once pipeline: exactly-once); the known bugs of CONSUMERS-AND-PRODUCERS.md §6 are
+//! named scenarios that expect their claim to break. Reports go to
+//! `target/tmp/chaos/<scenario>-<seed>/` (report.json, history.json, report.html) and a line per
+//! run to `target/tmp/chaos/results.jsonl`.
 //!
-//! It is a test target without libtest (`harness = false`): `cargo test --workspace` runs the
-//! `ci` profile; by hand, `cargo test -p sls-e2e --test chaos -- [--profile ci|long] [--seed N]
-//! [--scenario NAME]`, or `CHAOS_SEED=N` to replay a run. It ends with a plain
-//! `N passed, N failed` line (a scenario passes when every guarantee its client claims holds).
-//! Work in progress (issue #6): more scenarios and the official clients as workloads come next.
+//! A test target without libtest (`harness = false`): `cargo test --workspace` runs the `ci`
+//! profile; by hand, `cargo test -p sls-e2e --test chaos -- [--profile ci|long] [--seed N]
+//! [--seeds K] [--scenario NAME]`, or `CHAOS_SEED=N` to replay a run. It ends with a plain
+//! `N passed, N failed` line (a run passes when every claim holds and every known bug
+//! reproduces).
 
-use std::collections::BTreeMap;
+mod official;
+mod ours;
+mod support;
+mod writers;
+
+use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
-use prost::Message;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use sls_client::{
-    Batch, BatchKey, Client, Config, ConsumerConfig, ExactlyOnce, Log, LogContent, LogstoreSpec,
-    Processed, Processor, Producer, ProducerConfig, SledSink, Worker,
-};
 use sls_e2e::checker::check;
-use sls_e2e::history::{ConsumeEvent, FaultEvent, History, Outcome, ShardNode, StoredLog, WriteOp};
-use sls_e2e::report::{html, summary, Report};
-use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
-use sls_emulator::testing::TestServer;
-use sls_protocol::proto::LogGroup;
+use sls_e2e::report::{html, summary, Claim};
 
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+use support::{Expect, Params, Rec, Res, Run};
 
 #[derive(Parser, Debug)]
 #[command(about = "Seeded chaos scenarios against sls-emu; prints verdicts, writes JSON and HTML")]
 struct Args {
-    /// `ci` (bounded, minutes) or `long` (100,000 logs per scenario).
+    /// `ci` (every scenario, bounded, minutes) or `long` (100,000 logs per scenario).
     #[arg(long, default_value = "ci")]
     profile: String,
-    /// Seed of every random choice (faults, crash times).
+    /// Seed of every random choice (faults, crash times); the first of `--seeds`.
     #[arg(long, env = "CHAOS_SEED", default_value_t = 1)]
     seed: u64,
-    /// Run only this scenario (producer-commit-then-500, worker-crash-restart, eo-pipeline).
+    /// Run every selected scenario with this many seeds: seed, seed+1, ...
+    #[arg(long, default_value_t = 1)]
+    seeds: u64,
+    /// Run only this scenario (see --list).
     #[arg(long)]
     scenario: Option<String>,
+    /// Logs per scenario, overriding the profile.
+    #[arg(long)]
+    logs: Option<usize>,
     /// Where reports go (default: cargo's temporary folder for this test target).
     #[arg(long, default_value = concat!(env!("CARGO_TARGET_TMPDIR"), "/chaos"))]
     out: PathBuf,
@@ -69,7 +72,7 @@ struct Args {
     #[arg(long, hide = true)]
     ignored: bool,
     /// List the scenarios instead of running them.
-    #[arg(long, hide = true)]
+    #[arg(long)]
     list: bool,
     #[arg(long, hide = true)]
     test_threads: Option<String>,
@@ -79,450 +82,268 @@ struct Args {
     format: Option<String>,
 }
 
-/// The emulator and a client of it.
-struct Env {
-    server: TestServer,
-    c: Client,
-    p: String,
-}
+/// Every scenario: name, what it does (C&P §6 ids), and how many logs the ci profile writes.
+const SCENARIOS: &[(&str, &str, usize)] = &[
+    (
+        "producer-lost-answers",
+        "P1/P3 our producer: answers lost after commit (500) and 503s",
+        2_000,
+    ),
+    (
+        "producer-network",
+        "P1/P2 our producer via the proxy: latency, resets both ways, dropped answers, 403 quota",
+        2_000,
+    ),
+    (
+        "worker-crash-restart",
+        "C1 our worker crashed and restarted while logs arrive",
+        2_000,
+    ),
+    (
+        "eo-pipeline",
+        "our exactly-once pipeline: crashes and lost checkpoint answers",
+        2_000,
+    ),
+    (
+        "heartbeat-loss",
+        "C4/C5 our workers: one's heartbeats dropped past the group timeout, then healed",
+        2_000,
+    ),
+    (
+        "join-leave",
+        "C2/C3/C21 our workers join, leave, crash and restart under the same name",
+        2_000,
+    ),
+    (
+        "split-merge-ordered",
+        "C11/C13 ordered group: split and merge mid-stream",
+        2_000,
+    ),
+    (
+        "clock-jump",
+        "emulator clock jumps forward past the group timeout and back",
+        2_000,
+    ),
+    (
+        "emulator-kill9",
+        "emulator process kill -9 and restart on its data folder mid-stream",
+        2_000,
+    ),
+    (
+        "worker-invalid-cursor",
+        "C16 our worker: one InvalidCursor on a shard with a backlog (control for L2)",
+        1_000,
+    ),
+    (
+        "worker-empty-readonly-shard",
+        "C14 our worker, ordered: an empty shard split (control for S1)",
+        1_000,
+    ),
+    (
+        "rust-producer-faults",
+        "P1-P3 official Rust producer: lost answers, 503s, 403 quota, latency",
+        2_000,
+    ),
+    (
+        "python-put-logs",
+        "P1-P4 official Python put_logs: lost answers, resets, 403 quota",
+        1_000,
+    ),
+    (
+        "python-worker-crash",
+        "C1/C21 official Python ConsumerWorker processes SIGKILLed and restarted",
+        1_000,
+    ),
+    (
+        "python-invalid-cursor",
+        "known bug L2: official Python worker jumps to END on InvalidCursor",
+        1_000,
+    ),
+    (
+        "python-process-error",
+        "known bug L1: official Python worker skips a batch whose process() raised",
+        1_000,
+    ),
+    (
+        "python-empty-readonly-shard",
+        "known bug S1: official Python worker never finishes an empty read-only shard",
+        1_000,
+    ),
+];
 
-/// The history being recorded (cheap to clone; shared by workload tasks).
-#[derive(Clone)]
-struct Rec {
-    t0: Instant,
-    epoch_ms: i64,
-    h: Arc<Mutex<History>>,
-}
-
-fn now_epoch_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-impl Rec {
-    fn ms(&self) -> i64 {
-        self.t0.elapsed().as_millis() as i64
+async fn run(name: &str, rec: Rec, p: Params) -> Res<Run> {
+    match name {
+        "producer-lost-answers" => ours::producer_lost_answers(rec, p).await,
+        "producer-network" => ours::producer_network(rec, p).await,
+        "worker-crash-restart" => ours::worker_crash_restart(rec, p).await,
+        "eo-pipeline" => ours::eo_pipeline(rec, p).await,
+        "heartbeat-loss" => ours::heartbeat_loss(rec, p).await,
+        "join-leave" => ours::join_leave(rec, p).await,
+        "split-merge-ordered" => ours::split_merge_ordered(rec, p).await,
+        "clock-jump" => ours::clock_jump(rec, p).await,
+        "emulator-kill9" => ours::emulator_kill9(rec, p).await,
+        "worker-invalid-cursor" => ours::worker_invalid_cursor(rec, p).await,
+        "worker-empty-readonly-shard" => ours::worker_empty_readonly_shard(rec, p).await,
+        "rust-producer-faults" => official::rust_producer_faults(rec, p).await,
+        "python-put-logs" => official::python_put_logs(rec, p).await,
+        "python-worker-crash" => official::python_worker_crash(rec, p).await,
+        "python-invalid-cursor" => official::python_invalid_cursor(rec, p).await,
+        "python-process-error" => official::python_process_error(rec, p).await,
+        "python-empty-readonly-shard" => official::python_empty_readonly_shard(rec, p).await,
+        other => Err(format!("unknown scenario {other}").into()),
     }
-
-    fn with<T>(&self, f: impl FnOnce(&mut History) -> T) -> T {
-        let mut h = self.h.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut h)
-    }
-
-    fn fault(&self, description: String) {
-        let t = self.ms();
-        self.with(|h| {
-            h.faults.push(FaultEvent {
-                time_ms: t,
-                description,
-            })
-        });
-    }
 }
 
-async fn setup(scenario: &str, seed: u64, shards: u32) -> Res<(Env, Rec)> {
-    let server = TestServer::start().await?;
-    let cfg = server.config();
-    let c = Client::new(
-        Config::new(
-            &server.endpoint(),
-            &cfg.access_key_id,
-            &cfg.access_key_secret,
-        )?
-        .with_connect_to(server.addr())
-        .with_request_timeout(Duration::from_secs(3)),
-    )?;
-    let p = "chaos-run".to_string();
-    c.create_project(&p, "chaos").await?;
-    c.create_logstore(&p, &LogstoreSpec::new("ls", shards))
-        .await?;
-    server.faults().reseed(seed);
-    let rec = Rec {
-        t0: Instant::now(),
-        epoch_ms: now_epoch_ms(),
-        h: Arc::new(Mutex::new(History::new(scenario, seed))),
+/// Runs one scenario with one seed; true when every expectation was met.
+async fn run_one(args: &Args, name: &str, ci_logs: usize, seed: u64) -> bool {
+    let long = args.profile == "long";
+    let p = Params {
+        seed,
+        logs: args.logs.unwrap_or(if long { 100_000 } else { ci_logs }),
+        crashes: if long { 8 } else { 3 },
     };
-    Ok((Env { server, c, p }, rec))
-}
-
-/// The recorded history plus the ground truth: every log the emulator stored, in shard order;
-/// shard ancestry; the emulator's fault journal.
-fn with_ground_truth(env: &Env, rec: &Rec) -> Res<History> {
-    let mut h = rec.with(|h| h.clone());
-    let store = env.server.store();
-    let ls = store.logstore(&env.p, "ls")?;
-    for shard in ls.shards() {
-        h.shards.push(ShardNode {
-            id: shard.id,
-            parents: shard.parents.clone(),
-        });
-        let batch = store.read(
-            &ls,
-            &shard,
-            shard.begin_seq(),
-            u64::MAX,
-            usize::MAX,
-            usize::MAX,
-        )?;
-        for g in batch.groups {
-            let group = LogGroup::decode(g.bytes.as_ref())?;
-            for (position, log) in group.logs.iter().enumerate() {
-                h.stored.push(StoredLog {
-                    id: id_of(log),
-                    shard: shard.id,
-                    seq: shard.cursor_of(g.seq),
-                    position: position as u32,
-                    time_ms: Some(i64::from(g.receive_time) * 1000 - rec.epoch_ms),
-                });
-            }
+    eprintln!("chaos: {name} (seed {seed}, {} logs) ...", p.logs);
+    let t0 = Instant::now();
+    let rec = Rec::new(name, seed);
+    let ticker = rec.ticker(name, Duration::from_secs(if long { 10 } else { 5 }));
+    let result = run(name, rec.clone(), p).await;
+    drop(ticker);
+    let Run { history, expect } = match result {
+        Ok(run) => run,
+        Err(e) => {
+            eprintln!("chaos: {name} could not run: {e} (replay with --seed {seed})");
+            return false;
         }
-    }
-    for j in env.server.faults().journal() {
-        h.faults.push(FaultEvent {
-            time_ms: j.time_ms - rec.epoch_ms,
-            description: format!("rule {} on {:?}: {:?}", j.rule, j.info.api, j.action),
-        });
-    }
-    h.faults.sort_by_key(|f| f.time_ms);
-    Ok(h)
-}
-
-fn log(id: &str) -> Log {
-    Log {
-        time: Some(1_700_000_000),
-        contents: vec![LogContent {
-            key: "id".into(),
-            value: id.to_string().into(),
-        }],
-        time_ns: None,
-    }
-}
-
-fn id_of(log: &Log) -> String {
-    log.contents
-        .iter()
-        .find(|c| c.key.as_ref() == b"id")
-        .map(|c| String::from_utf8_lossy(&c.value).into_owned())
-        .unwrap_or_default()
-}
-
-/// Writes `n` logs with our producer, recording one WriteOp per log.
-async fn write(rec: Rec, c: Client, p: String, n: usize) -> Res<()> {
-    let config = ProducerConfig {
-        linger: Duration::from_millis(5),
-        base_backoff: Duration::from_millis(10),
-        ..ProducerConfig::default()
     };
-    let producer = Producer::new(c, config)?;
-    let mut pending = Vec::new();
-    for i in 0..n {
-        let id = format!("log-{i}");
-        let key = BatchKey {
-            hash_key: Some(format!("{:02x}", (i * 97) % 256)),
-            ..BatchKey::new(&p, "ls")
+    let mut report = check(&history);
+    for e in expect {
+        let (verdict, library, known_bug) = match e {
+            Expect::Holds { verdict, library } => (verdict, library, None),
+            Expect::Breaks {
+                verdict,
+                library,
+                bug,
+            } => (verdict, library, Some(bug.to_string())),
         };
-        let invoke = rec.ms();
-        pending.push((id.clone(), invoke, producer.send(&key, log(&id)).await?));
-    }
-    producer.close().await;
-    for (id, invoke_ms, d) in pending {
-        let result = d.wait().await;
-        let complete_ms = rec.ms();
-        let (outcome, error) = match result {
-            Ok(()) => (Outcome::Ok, None),
-            // A retryable error after the last retry may still have been committed.
-            Err(e) if e.is_retryable() => (Outcome::Unknown, Some(e.to_string())),
-            Err(e) => (Outcome::Fail, Some(e.to_string())),
-        };
-        rec.with(|h| {
-            h.writes.push(WriteOp {
-                writer: "sls-client producer".into(),
-                ids: vec![id],
-                invoke_ms,
-                complete_ms,
-                outcome,
-                error,
-            })
+        let held = report
+            .verdicts()
+            .iter()
+            .find(|(n, _)| *n == verdict)
+            .is_some_and(|(_, v)| v.holds);
+        report.claims.push(Claim {
+            verdict: verdict.into(),
+            library: library.into(),
+            known_bug,
+            held,
         });
     }
-    Ok(())
-}
-
-/// What a scenario produced and which verdicts our client claims for it.
-type Outcomes = (Report, History, Vec<&'static str>);
-
-/// Producer under lost answers after commit and 503s: claims at-least-once (duplicates are
-/// the expected price).
-async fn producer_commit_then_500(seed: u64, n: usize) -> Res<Outcomes> {
-    let (env, rec) = setup("producer-commit-then-500", seed, 4).await?;
-    rec.with(|h| h.consumes = false);
-    let m = Matcher {
-        api: Some(Api::PostLogStoreLogs),
-        ..Matcher::default()
-    };
-    let faults = env.server.faults();
-    faults.add(Rule {
-        id: "lost-answer".into(),
-        matcher: m.clone(),
-        when: When::Probability(0.2),
-        action: Action::CommitThenError,
-        times: None,
-    })?;
-    faults.add(Rule {
-        id: "busy".into(),
-        matcher: m,
-        when: When::Probability(0.1),
-        action: Action::Error {
-            status: 503,
-            code: "ServerBusy".into(),
-            message: None,
-        },
-        times: None,
-    })?;
-    write(rec.clone(), env.c.clone(), env.p.clone(), n).await?;
-    faults.clear();
-    let h = with_ground_truth(&env, &rec)?;
-    Ok((check(&h), h, vec!["at-least-once"]))
-}
-
-/// Records what a worker processed.
-struct Recorder {
-    rec: Rec,
-}
-
-impl Processor for Recorder {
-    async fn process(&mut self, batch: &Batch) -> Processed {
-        let t = self.rec.ms();
-        let cursor = sls_protocol::cursor::decode_cursor(&batch.cursor).unwrap_or(0);
-        self.rec.with(|h| {
-            for g in &batch.groups {
-                for l in &g.logs {
-                    h.consumed.push(ConsumeEvent {
-                        consumer: "chaos-worker".into(),
-                        shard: batch.shard,
-                        id: id_of(l),
-                        cursor,
-                        time_ms: t,
-                    });
-                }
-            }
+    let passed = report.claims.iter().all(Claim::met);
+    println!("{}", summary(&report));
+    let dir = args.out.join(format!("{name}-{seed}"));
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|_| {
+            std::fs::write(
+                dir.join("report.json"),
+                report.to_json().unwrap_or_default(),
+            )
+        })
+        .and_then(|_| {
+            std::fs::write(
+                dir.join("history.json"),
+                serde_json::to_string(&history).unwrap_or_default(),
+            )
+        })
+        .and_then(|_| std::fs::write(dir.join("report.html"), html(&report, &history)))
+        .and_then(|_| {
+            let line = serde_json::json!({
+                "scenario": name,
+                "seed": seed,
+                "profile": args.profile,
+                "passed": passed,
+                "seconds": t0.elapsed().as_secs_f64(),
+                "logs_written": report.ids_written,
+                "stored": report.overall.stored,
+                "claims": report.claims,
+                "counts": report.overall,
+            });
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(args.out.join("results.jsonl"))
+                .and_then(|mut f| writeln!(f, "{line}"))
         });
-        Processed::Done
+    if let Err(e) = written {
+        eprintln!("chaos: cannot write reports to {}: {e}", dir.display());
     }
-}
-
-fn worker_config(p: &str, checkpoint: Duration) -> ConsumerConfig {
-    ConsumerConfig {
-        heartbeat_interval: Duration::from_millis(100),
-        group_timeout: Duration::from_secs(1),
-        fetch_interval: Duration::from_millis(10),
-        max_fetch_backoff: Duration::from_millis(50),
-        batch_count: 20,
-        checkpoint_interval: checkpoint,
-        ..ConsumerConfig::new(p, "ls", "chaos-group", "chaos-worker")
+    for c in report.claims.iter().filter(|c| !c.met()) {
+        eprintln!(
+            "chaos: {name}: {} (replay with --scenario {name} --seed {seed})",
+            c.describe()
+        );
     }
-}
-
-async fn until(what: &str, secs: u64, mut done: impl FnMut() -> Res<bool>) -> Res<()> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !done()? {
-        if Instant::now() > deadline {
-            return Err(format!("timed out waiting for {what}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(())
-}
-
-/// Our consumer worker crashed (aborted) and restarted at seeded times while logs arrive:
-/// claims at-least-once and per-shard order.
-async fn worker_crash_restart(seed: u64, n: usize, crashes: usize) -> Res<Outcomes> {
-    let (env, rec) = setup("worker-crash-restart", seed, 4).await?;
-    let mut rng = StdRng::seed_from_u64(seed);
-    let writer = tokio::spawn(write(rec.clone(), env.c.clone(), env.p.clone(), n));
-    let config = worker_config(&env.p, Duration::from_millis(200));
-    for k in 0..crashes {
-        let r = rec.clone();
-        let w = Worker::start(env.c.clone(), config.clone(), move |_| Recorder {
-            rec: r.clone(),
-        })
-        .await?;
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(100..600))).await;
-        w.abort().await;
-        rec.fault(format!("worker crash #{}", k + 1));
-    }
-    let r = rec.clone();
-    let w = Worker::start(env.c.clone(), config, move |_| Recorder { rec: r.clone() }).await?;
-    writer.await??;
-    until("every log consumed", 120, || {
-        Ok(rec.with(|h| {
-            h.consumed
-                .iter()
-                .map(|e| e.id.as_str())
-                .collect::<std::collections::BTreeSet<_>>()
-                .len()
-        }) >= n)
-    })
-    .await?;
-    w.shutdown().await;
-    let h = with_ground_truth(&env, &rec)?;
-    Ok((check(&h), h, vec!["at-least-once", "order"]))
-}
-
-/// The exactly-once pipeline (worker + sled sink) with crashes and lost checkpoint answers:
-/// claims exactly-once. Its consume events are what the sink applied, in apply order.
-async fn eo_pipeline(seed: u64, n: usize, crashes: usize) -> Res<Outcomes> {
-    let (env, rec) = setup("eo-pipeline", seed, 4).await?;
-    env.server.faults().add(Rule {
-        id: "lost-checkpoint-answer".into(),
-        matcher: Matcher {
-            api: Some(Api::UpdateCheckPoint),
-            ..Matcher::default()
-        },
-        when: When::Probability(0.3),
-        action: Action::CommitThenReset,
-        times: None,
-    })?;
-    let dir = std::env::temp_dir().join(format!("sls-chaos-sink-{}-{seed}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let sink = SledSink::open(&dir)?;
-    let mut rng = StdRng::seed_from_u64(seed);
-    let writer = tokio::spawn(write(rec.clone(), env.c.clone(), env.p.clone(), n));
-    let config = worker_config(&env.p, Duration::from_millis(300));
-    for k in 0..crashes {
-        let s = sink.clone();
-        let w = Worker::start(env.c.clone(), config.clone(), move |_| {
-            ExactlyOnce::new(s.clone())
-        })
-        .await?;
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(100..600))).await;
-        w.abort().await;
-        rec.fault(format!("pipeline crash #{}", k + 1));
-    }
-    let s = sink.clone();
-    let w = Worker::start(env.c.clone(), config, move |_| ExactlyOnce::new(s.clone())).await?;
-    writer.await??;
-    until("the sink to hold every log", 300, || {
-        Ok(sink.outputs()?.len() >= n)
-    })
-    .await?;
-    w.shutdown().await;
-    env.server.faults().clear();
-    let mut h = with_ground_truth(&env, &rec)?;
-    let shard_of: BTreeMap<String, u32> =
-        h.stored.iter().map(|s| (s.id.clone(), s.shard)).collect();
-    h.consumed = sink
-        .outputs()?
-        .iter()
-        .enumerate()
-        .map(|(i, bytes)| {
-            let id = Log::decode(bytes.as_slice())
-                .map(|l| id_of(&l))
-                .unwrap_or_default();
-            let shard = shard_of.get(&id).copied().unwrap_or(u32::MAX);
-            ConsumeEvent {
-                consumer: "sled sink".into(),
-                shard,
-                id,
-                cursor: 0,
-                time_ms: i as i64,
-            }
-        })
-        .collect();
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok((check(&h), h, vec!["at-least-once", "exactly-once"]))
+    eprintln!(
+        "chaos: {name} {} in {:.1} s; reports in {}",
+        if passed { "passed" } else { "FAILED" },
+        t0.elapsed().as_secs_f64(),
+        dir.display()
+    );
+    passed
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let (n, crashes) = if args.profile == "long" {
-        (100_000, 8)
-    } else {
-        (2_000, 3)
-    };
-    let all = [
-        "producer-commit-then-500",
-        "worker-crash-restart",
-        "eo-pipeline",
-    ];
-    let selected: Vec<&str> = all
-        .into_iter()
-        .filter(|name| args.scenario.as_deref().is_none_or(|s| s == *name))
-        .filter(|name| {
+    if args.profile != "ci" && args.profile != "long" {
+        eprintln!("chaos: unknown profile {} (ci or long)", args.profile);
+        return std::process::ExitCode::FAILURE;
+    }
+    let selected: Vec<(&str, &str, usize)> = SCENARIOS
+        .iter()
+        .copied()
+        .filter(|(name, _, _)| args.scenario.as_deref().is_none_or(|s| s == *name))
+        .filter(|(name, _, _)| {
             args.filters.is_empty() || args.filters.iter().any(|f| name.contains(f.as_str()))
         })
         .filter(|_| !args.ignored)
         .collect();
     if args.list {
-        for name in &selected {
+        for (name, about, _) in &selected {
             println!("{name}: test");
+            if !args.quiet && args.format.is_none() {
+                eprintln!("    {about}");
+            }
         }
         return std::process::ExitCode::SUCCESS;
     }
-    let (mut passed, mut failed_count) = (0, 0);
-    for name in selected {
-        let mut failed = false;
-        eprintln!("chaos: {name} (seed {}, {n} logs) ...", args.seed);
-        let t0 = Instant::now();
-        let result = match name {
-            "producer-commit-then-500" => producer_commit_then_500(args.seed, n).await,
-            "worker-crash-restart" => worker_crash_restart(args.seed, n, crashes).await,
-            _ => eo_pipeline(args.seed, n, crashes).await,
-        };
-        let (report, history, claimed) = match result {
-            Ok(x) => x,
-            Err(e) => {
-                eprintln!("chaos: {name} could not run: {e}");
-                failed_count += 1;
-                continue;
-            }
-        };
-        println!("{}", summary(&report));
-        let dir = args.out.join(format!("{name}-{}", args.seed));
-        let written = std::fs::create_dir_all(&dir)
-            .and_then(|_| {
-                std::fs::write(
-                    dir.join("report.json"),
-                    report.to_json().unwrap_or_default(),
-                )
-            })
-            .and_then(|_| {
-                std::fs::write(
-                    dir.join("history.json"),
-                    serde_json::to_string(&history).unwrap_or_default(),
-                )
-            })
-            .and_then(|_| std::fs::write(dir.join("report.html"), html(&report, &history)));
-        if let Err(e) = written {
-            eprintln!("chaos: cannot write reports to {}: {e}", dir.display());
-        }
-        for (verdict, v) in report.verdicts() {
-            if claimed.contains(&verdict) && !v.holds {
-                eprintln!(
-                    "chaos: {name}: claimed guarantee {verdict} BROKEN (replay with --seed {})",
-                    args.seed
-                );
-                failed = true;
-            }
-        }
-        eprintln!(
-            "chaos: {name} done in {:.1} s; reports in {}",
-            t0.elapsed().as_secs_f64(),
-            dir.display()
-        );
-        if failed {
-            failed_count += 1;
-        } else {
-            passed += 1;
+    if let Some(s) = &args.scenario {
+        if selected.is_empty() {
+            eprintln!("chaos: no scenario named {s} (see --list)");
+            return std::process::ExitCode::FAILURE;
         }
     }
-    println!("{passed} passed, {failed_count} failed");
-    if failed_count > 0 {
-        std::process::ExitCode::FAILURE
-    } else {
+    let t0 = Instant::now();
+    let (mut passed, mut failed) = (0, Vec::new());
+    for seed in args.seed..args.seed.saturating_add(args.seeds.max(1)) {
+        for (name, _, ci_logs) in &selected {
+            if run_one(&args, name, *ci_logs, seed).await {
+                passed += 1;
+            } else {
+                failed.push(format!("{name} --seed {seed}"));
+            }
+        }
+    }
+    eprintln!(
+        "chaos: {} runs in {:.0} s",
+        passed + failed.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    for f in &failed {
+        eprintln!("chaos: failed: {f}");
+    }
+    println!("{passed} passed, {} failed", failed.len());
+    if failed.is_empty() {
         std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
     }
 }

@@ -7,7 +7,7 @@ processor that records what it is given.
         --access-key-id AK --access-key-secret SK --project P --logstore L \
         --group G --consumer NAME --out FILE [--in-order] \
         [--heartbeat-interval S] [--fetch-interval S] [--max-fetch N] \
-        [--process-delay S]
+        [--process-delay S] [--fail-batch N]
 
 Started by consumer_scenarios.py, one process per worker. Every line of --out
 is one JSON event, written and flushed before anything that depends on it
@@ -21,6 +21,10 @@ server was told about:
                                                of every log, in order, and the
                                                batch's next cursor (what is
                                                committed as the checkpoint)
+    {"ev":"raise","shard":S,"ids":[..],"cursor":NEXT,"t":..}
+                                               process() raised on purpose
+                                               (--fail-batch): the batch was
+                                               handed over but not processed
     {"ev":"shutdown","shard":S,"cursor":C,"t":..}
                                                processor.shutdown(); C is the
                                                cursor it commits
@@ -103,10 +107,15 @@ def text(v):
 class Recorder(ConsumerProcessorBase):
     """The processor: records init / batch / shutdown, commits after every batch."""
 
-    def __init__(self, events, process_delay):
+    # Batches handed to process() in this process, over every shard (for --fail-batch).
+    handed = 0
+    handed_lock = threading.Lock()
+
+    def __init__(self, events, process_delay, fail_batch):
         ConsumerProcessorBase.__init__(self)
         self.events = events
         self.process_delay = process_delay
+        self.fail_batch = fail_batch
 
     def initialize(self, shard):
         ConsumerProcessorBase.initialize(self, shard)
@@ -124,6 +133,15 @@ class Recorder(ConsumerProcessorBase):
                 ids.append(lid)
         if self.process_delay > 0:
             time.sleep(self.process_delay)
+        with Recorder.handed_lock:
+            Recorder.handed += 1
+            nth = Recorder.handed
+        if nth == self.fail_batch:
+            # An application error, as a sink outage would raise: the library must hand
+            # this batch over again (C&P §6 C9); 0.9.52 skips it.
+            self.events.emit("raise", shard=self.shard_id, ids=ids,
+                             cursor=check_point_tracker.get_cursor())
+            raise RuntimeError("chaos: process() fails on batch %d" % nth)
         # Recorded (and flushed) before the checkpoint is committed.
         self.events.emit("batch", shard=self.shard_id, ids=ids,
                          cursor=check_point_tracker.get_cursor())
@@ -165,6 +183,8 @@ def main():
     ap.add_argument("--process-delay", type=float, default=0.0,
                     help="seconds process() sleeps per batch (to build a backlog)")
     ap.add_argument("--worker-pool-size", type=int, default=2)
+    ap.add_argument("--fail-batch", type=int, default=0,
+                    help="process() raises once, on the Nth batch this process is handed (0: never)")
     args = ap.parse_args()
 
     die_with_parent()
@@ -198,7 +218,7 @@ def main():
     )
     try:
         # The constructor creates (or updates) the consumer group.
-        worker = ConsumerWorker(Recorder, option, args=(events, args.process_delay))
+        worker = ConsumerWorker(Recorder, option, args=(events, args.process_delay, args.fail_batch))
     except Exception as ex:
         events.emit("error", msg="%s: %s" % (type(ex).__name__, ex))
         return 1

@@ -126,6 +126,7 @@ pub fn check(h: &History) -> Report {
             .into_iter()
             .map(|(shard, counts)| ShardReport { shard, counts })
             .collect(),
+        claims: Vec::new(),
     }
 }
 
@@ -381,8 +382,70 @@ fn never_consumed(h: &History, ix: &Index, shards: &mut BTreeMap<u32, Counts>) -
         }
     }
     let (_, id) = best?;
-    let explanation = format!("{id:?} is stored but no consumer ever processed it");
-    Some(id_evidence(h, ix, id, "never_consumed", explanation, true))
+    let mut e = id_evidence(
+        h,
+        ix,
+        id,
+        "never_consumed",
+        format!("{id:?} is stored but no consumer ever processed it"),
+        true,
+    );
+    if let Some(copy) = ix.stored_of.get(id).and_then(|v| v.first()) {
+        skipped_over(h, ix, copy, &mut e);
+    }
+    Some(e)
+}
+
+/// Adds to the evidence of a never-processed log what shows it was skipped rather than not
+/// reached: the nearest processed logs stored before and after it in its shard, and the first
+/// checkpoint of that shard committed past it.
+fn skipped_over(h: &History, ix: &Index, missing: &StoredLog, e: &mut Evidence) {
+    let key = |s: &StoredLog| (s.seq, s.position);
+    let processed = |s: &&StoredLog| ix.first_consume(&s.id, s.shard).is_some();
+    let in_shard = || h.stored.iter().filter(|s| s.shard == missing.shard);
+    let before = in_shard()
+        .filter(|s| key(s) < key(missing))
+        .filter(processed)
+        .max_by_key(|s| key(s));
+    let after = in_shard()
+        .filter(|s| key(s) > key(missing))
+        .filter(processed)
+        .min_by_key(|s| key(s));
+    let mut jump = Vec::new();
+    for s in [before, after].into_iter().flatten() {
+        if let Some((_, c)) = ix.first_consume(&s.id, s.shard) {
+            e.stored.push(s.clone());
+            e.consumed.push(c.clone());
+            jump.push(format!("{:?} ({} at {} ms)", s.id, c.consumer, c.time_ms));
+        }
+    }
+    if let Some(cp) = h
+        .checkpoints
+        .iter()
+        .filter(|c| c.shard == missing.shard && c.cursor > missing.seq)
+        .min_by_key(|c| c.time_ms)
+    {
+        e.checkpoints.push(cp.clone());
+    }
+    e.stored.sort_by_key(key);
+    match jump.as_slice() {
+        [b, a] => e.explanation.push_str(&format!(
+            "; shard {} was processed up to {b} and again from {a}: it was skipped",
+            missing.shard
+        )),
+        [one] if after.is_some() => e.explanation.push_str(&format!(
+            "; shard {} was processed from {one} on, never before it",
+            missing.shard
+        )),
+        [one] => e.explanation.push_str(&format!(
+            "; shard {} was processed up to {one}, never after",
+            missing.shard
+        )),
+        _ => e.explanation.push_str(&format!(
+            "; nothing stored in shard {} was ever processed",
+            missing.shard
+        )),
+    }
 }
 
 /// Consume events beyond the number of stored copies; evidence is the earliest re-consumption.
@@ -804,6 +867,28 @@ mod tests {
         assert_eq!(r.overall.never_consumed, 1);
         assert_eq!(r.shards[1].counts.never_consumed, 1);
         assert_eq!(r.at_least_once.evidence.unwrap().kind, "never_consumed");
+    }
+
+    #[test]
+    fn never_consumed_evidence_shows_the_skip() {
+        let mut h = clean();
+        h.stored.push(StoredLog {
+            id: "d".into(),
+            shard: 0,
+            seq: 3,
+            position: 0,
+            time_ms: None,
+        });
+        h.consumed.push(consume("d", 0, 3, 103));
+        // "b" (shard 0, between "a" and "d") is skipped.
+        h.consumed.retain(|c| c.id != "b");
+        let e = check(&h).at_least_once.evidence.unwrap();
+        assert_eq!(e.kind, "never_consumed");
+        assert!(e.explanation.contains("skipped"), "{}", e.explanation);
+        assert_eq!(
+            e.consumed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            ["a", "d"]
+        );
     }
 
     #[test]

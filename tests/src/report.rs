@@ -126,6 +126,44 @@ pub struct ShardReport {
     pub counts: Counts,
 }
 
+/// What a library claims about one guarantee in a scenario, or the known bug expected to break
+/// it, and whether the run agreed. The checker leaves these empty; the scenario runner fills them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    /// The guarantee (`at-least-once`, `exactly-once`, `order`, `checkpoints`).
+    pub verdict: String,
+    /// The client library judged.
+    pub library: String,
+    /// `None`: the library claims the guarantee, so it must hold. `Some(bug)`: a known bug is
+    /// expected to break it (a reproduction).
+    pub known_bug: Option<String>,
+    /// Whether the guarantee held in this run.
+    pub held: bool,
+}
+
+impl Claim {
+    /// The run agrees with the expectation: a claim held, or a known bug reproduced.
+    pub fn met(&self) -> bool {
+        self.held == self.known_bug.is_none()
+    }
+
+    /// One line for a person.
+    pub fn describe(&self) -> String {
+        match (&self.known_bug, self.held) {
+            (None, true) => format!("{}: claims {} — holds", self.library, self.verdict),
+            (None, false) => format!("{}: claims {} — BROKEN", self.library, self.verdict),
+            (Some(bug), false) => format!(
+                "{}: known bug reproduced, {} broken — {bug}",
+                self.library, self.verdict
+            ),
+            (Some(bug), true) => format!(
+                "{}: known bug did NOT reproduce, {} holds — {bug}",
+                self.library, self.verdict
+            ),
+        }
+    }
+}
+
 /// The result of checking one run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
@@ -153,6 +191,9 @@ pub struct Report {
     pub overall: Counts,
     /// Per shard, by shard id.
     pub shards: Vec<ShardReport>,
+    /// What the libraries under test claim here, and whether the run agreed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<Claim>,
 }
 
 impl Report {
@@ -235,6 +276,9 @@ pub fn summary(r: &Report) -> String {
     );
     for (name, v) in r.verdicts() {
         let _ = writeln!(s, "{} {name:<14} {}", mark(v), v.detail);
+    }
+    for c in &r.claims {
+        let _ = writeln!(s, "{} {}", if c.met() { "✔" } else { "✘" }, c.describe());
     }
     let cols = r.overall.columns();
     let _ = write!(s, "{:>6}", "shard");
@@ -470,7 +514,24 @@ pub fn html(r: &Report, h: &History) -> String {
             escape(&v.detail)
         );
     }
-    s.push_str("</ul><h2>Faults</h2>");
+    s.push_str("</ul>");
+    if !r.claims.is_empty() {
+        s.push_str("<h2>Claims and known bugs</h2><ul>");
+        for c in &r.claims {
+            let (class, m) = if c.met() {
+                ("ok", "✔")
+            } else {
+                ("bad", "✘")
+            };
+            let _ = write!(
+                s,
+                "<li class=\"{class}\">{m} {}</li>",
+                escape(&c.describe())
+            );
+        }
+        s.push_str("</ul>");
+    }
+    s.push_str("<h2>Faults</h2>");
     s.push_str(&timeline_svg(h, &axis));
     s.push_str("<h2>Per-shard progress</h2>");
     s.push_str(&shard_plots(h, &axis));

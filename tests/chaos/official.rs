@@ -1,0 +1,331 @@
+//! Scenarios against the official clients, unmodified: the Rust producer, the Python SDK's
+//! put_logs and its ConsumerWorker. Each is judged by what it claims; the known bugs of
+//! CONSUMERS-AND-PRODUCERS.md §6 are reproduced as named scenarios that expect the claim to
+//! break (and fail if it no longer does).
+
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sls_client::SplitAt;
+use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
+use sls_emulator::testing::TestServer;
+
+use crate::ours::invalid_cursor_once;
+use crate::support::{
+    holds, scratch, start, with_ground_truth, Expect, Params, PyWorkerOptions, PyWorkers, Rec, Res,
+    Run, Target, LOGSTORE, PROJECT, PY_PUT_LOGS, PY_WORKER, RUST_PRODUCER,
+};
+use crate::writers;
+
+fn rule(id: &str, api: Api, p: f64, action: Action) -> Rule {
+    Rule {
+        id: id.into(),
+        matcher: Matcher {
+            api: Some(api),
+            ..Matcher::default()
+        },
+        when: When::Probability(p),
+        action,
+        times: None,
+    }
+}
+
+fn error(status: u16, code: &str) -> Action {
+    Action::Error {
+        status,
+        code: code.into(),
+        message: None,
+    }
+}
+
+fn finish(
+    rec: &Rec,
+    server: &TestServer,
+    workers: Option<&PyWorkers>,
+) -> Res<sls_e2e::history::History> {
+    server.faults().clear();
+    if let Some(w) = workers {
+        w.record(rec);
+    }
+    with_ground_truth(rec, server.store(), &server.faults().journal())
+}
+
+/// Waits for `done` up to `secs`, publishing the Python workers' progress; unlike `until`, a
+/// timeout is not an error: the checker judges what happened.
+async fn settle(rec: &Rec, w: &PyWorkers, secs: u64, mut done: impl FnMut(&PyWorkers) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        rec.set_external_consumed(w.distinct(rec));
+        if done(w) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn processed_with_prefix(w: &PyWorkers, rec: &Rec, prefix: &str) -> usize {
+    let (consumed, _) = w.events(rec);
+    consumed
+        .iter()
+        .filter(|c| c.id.starts_with(prefix))
+        .map(|c| c.id.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+}
+
+/// P1–P3 for the official Rust producer: lost answers after commit (500), 503 ServerBusy,
+/// 403 ShardWriteQuotaExceed and latency. It claims at-least-once for every log whose callback reported success.
+pub async fn rust_producer_faults(rec: Rec, p: Params) -> Res<Run> {
+    rec.with(|h| h.consumes = false);
+    let (server, _) = start(p.seed, 4).await?;
+    let f = server.faults();
+    f.add(rule(
+        "lost-answer",
+        Api::PostLogStoreLogs,
+        0.15,
+        Action::CommitThenError,
+    ))?;
+    f.add(rule(
+        "busy",
+        Api::PostLogStoreLogs,
+        0.1,
+        error(503, "ServerBusy"),
+    ))?;
+    f.add(rule(
+        "slow",
+        Api::PostLogStoreLogs,
+        0.2,
+        Action::Latency { millis: 300 },
+    ))?;
+    f.add(rule(
+        "quota",
+        Api::PostLogStoreLogs,
+        0.05,
+        error(403, "ShardWriteQuotaExceed"),
+    ))?;
+    writers::official_rust(rec.clone(), Target::of(&server), "rs".into(), p.logs).await?;
+    Ok(Run {
+        history: finish(&rec, &server, None)?,
+        expect: holds(RUST_PRODUCER, &["at-least-once"]),
+    })
+}
+
+/// P1–P4 for the official Python SDK's put_logs: lost answers after commit (500, which the
+/// SDK retries itself), answers reset after commit, and 403 WriteQuotaExceed (not retried: the
+/// call fails, and nothing may be stored). Claims at-least-once, and nothing failed stored.
+pub async fn python_put_logs(rec: Rec, p: Params) -> Res<Run> {
+    rec.with(|h| h.consumes = false);
+    let (server, _) = start(p.seed, 4).await?;
+    let f = server.faults();
+    f.add(rule(
+        "lost-answer",
+        Api::PostLogStoreLogs,
+        0.1,
+        Action::CommitThenError,
+    ))?;
+    f.add(rule(
+        "reset",
+        Api::PostLogStoreLogs,
+        0.05,
+        Action::CommitThenReset,
+    ))?;
+    f.add(rule(
+        "quota",
+        Api::PostLogStoreLogs,
+        0.1,
+        error(403, "WriteQuotaExceed"),
+    ))?;
+    writers::python_put_logs(
+        rec.clone(),
+        Target::of(&server),
+        "py".into(),
+        p.logs,
+        20,
+        Duration::ZERO,
+    )
+    .await?;
+    Ok(Run {
+        history: finish(&rec, &server, None)?,
+        expect: holds(PY_PUT_LOGS, &["at-least-once"]),
+    })
+}
+
+/// C1 + C21 for the official Python ConsumerWorker: three worker processes on four shards, one
+/// SIGKILLed and restarted under its name at seeded moments, while put_logs (official SDK)
+/// writes. Claims at-least-once and per-shard order.
+pub async fn python_worker_crash(rec: Rec, p: Params) -> Res<Run> {
+    let (server, _) = start(p.seed, 4).await?;
+    let target = Target::of(&server);
+    let dir = scratch("py-crash")?;
+    let mut w = PyWorkers::new(target.clone(), dir.path(), "chaos-group");
+    for name in ["a", "b", "c"] {
+        w.spawn(name, &PyWorkerOptions::default())?;
+    }
+    let writer = tokio::spawn(writers::python_put_logs(
+        rec.clone(),
+        target,
+        "py".into(),
+        p.logs,
+        20,
+        // Spread the calls over the crash schedule (about 2 s per crash).
+        Duration::from_secs_f64(p.crashes as f64 * 2.0 / (p.logs / 20).max(1) as f64),
+    ));
+    let mut rng = StdRng::seed_from_u64(p.seed);
+    for k in 0..p.crashes {
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(1000..3000))).await;
+        let victim = ["a", "b", "c"][rng.gen_range(0..3)];
+        rec.fault(format!(
+            "python worker {victim} kill -9 and restart (#{})",
+            k + 1
+        ));
+        w.kill9_and_restart(victim)?;
+    }
+    writer.await??;
+    let n = p.logs;
+    settle(&rec, &w, p.settle_secs(90), |w| w.distinct(&rec) >= n).await;
+    w.stop_all(10);
+    Ok(Run {
+        history: finish(&rec, &server, Some(&w))?,
+        expect: holds(PY_PUT_LOGS, &["at-least-once"])
+            .into_iter()
+            .chain(holds(PY_WORKER, &["at-least-once", "order"]))
+            .collect(),
+    })
+}
+
+/// Known bug L2 (C&P §3.3, §6 C16): on `InvalidCursor` the Python fetch task jumps to the
+/// shard's END cursor, skipping everything between the checkpoint and the end. One InvalidCursor
+/// answer on shard 0 while a backlog waits loses that backlog. Compare `worker-invalid-cursor`.
+pub async fn python_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
+    let (server, c) = start(p.seed, 2).await?;
+    let half = p.logs / 2;
+    writers::ours(
+        rec.clone(),
+        c.clone(),
+        "backlog".into(),
+        half,
+        Duration::ZERO,
+    )
+    .await?;
+    server.faults().add(invalid_cursor_once())?;
+    rec.fault("PullLogs on shard 0 will answer InvalidCursor once".into());
+    let dir = scratch("py-l2")?;
+    let mut w = PyWorkers::new(Target::of(&server), dir.path(), "chaos-group");
+    w.spawn("a", &PyWorkerOptions::default())?;
+    // Let it fetch past the fault, then give it more to process on every shard.
+    settle(&rec, &w, 30, |w| {
+        processed_with_prefix(w, &rec, "backlog") > 0
+    })
+    .await;
+    writers::ours(rec.clone(), c, "later".into(), half, Duration::ZERO).await?;
+    settle(&rec, &w, p.settle_secs(30), |w| {
+        processed_with_prefix(w, &rec, "later") >= half
+    })
+    .await;
+    w.stop_all(10);
+    Ok(Run {
+        history: finish(&rec, &server, Some(&w))?,
+        expect: vec![
+            Expect::Breaks {
+                verdict: "at-least-once",
+                library: PY_WORKER,
+                bug: "L2: InvalidCursor resets the shard to END (python-sdk tasks.consumer_fetch_task)",
+            },
+            Expect::Holds {
+                verdict: "order",
+                library: PY_WORKER,
+            },
+        ],
+    })
+}
+
+/// Known bug L1 (C&P §6 C9): when `process()` raises, the Python worker drops the batch and
+/// fetches on; the next checkpoint covers it, so it is never processed. One raise, on the third
+/// batch the process is handed.
+pub async fn python_process_error(rec: Rec, p: Params) -> Res<Run> {
+    let (server, c) = start(p.seed, 2).await?;
+    let half = p.logs / 2;
+    writers::ours(
+        rec.clone(),
+        c.clone(),
+        "backlog".into(),
+        half,
+        Duration::ZERO,
+    )
+    .await?;
+    let dir = scratch("py-l1")?;
+    let mut w = PyWorkers::new(Target::of(&server), dir.path(), "chaos-group");
+    w.spawn(
+        "a",
+        &PyWorkerOptions {
+            fail_batch: Some(3),
+            max_fetch: Some(50),
+            ..PyWorkerOptions::default()
+        },
+    )?;
+    settle(&rec, &w, 30, |w| {
+        processed_with_prefix(w, &rec, "backlog") > 0
+    })
+    .await;
+    writers::ours(rec.clone(), c, "later".into(), half, Duration::ZERO).await?;
+    settle(&rec, &w, p.settle_secs(60), |w| {
+        processed_with_prefix(w, &rec, "later") >= half
+    })
+    .await;
+    w.stop_all(10);
+    Ok(Run {
+        history: finish(&rec, &server, Some(&w))?,
+        expect: vec![
+            Expect::Breaks {
+                verdict: "at-least-once",
+                library: PY_WORKER,
+                bug: "L1: a batch whose process() raised is skipped and later checkpointed over",
+            },
+            Expect::Holds {
+                verdict: "order",
+                library: PY_WORKER,
+            },
+        ],
+    })
+}
+
+/// Known bug S1 (python-sdk #126, C&P §6 C14): a read-only shard that never held data is never
+/// finished by the Python worker (it commits only after processing data), so in an ordered group
+/// the children of that shard are never assigned and their logs never processed. Compare
+/// `worker-empty-readonly-shard`.
+pub async fn python_empty_readonly_shard(rec: Rec, p: Params) -> Res<Run> {
+    rec.with(|h| h.ordered = true);
+    let (server, c) = start(p.seed, 2).await?;
+    c.split_shard(PROJECT, LOGSTORE, 1, SplitAt::Even(2))
+        .await?;
+    rec.fault("split empty shard 1 into 2 and 3".into());
+    let dir = scratch("py-s1")?;
+    let mut w = PyWorkers::new(Target::of(&server), dir.path(), "chaos-group");
+    w.spawn(
+        "a",
+        &PyWorkerOptions {
+            in_order: true,
+            ..PyWorkerOptions::default()
+        },
+    )?;
+    writers::ours(rec.clone(), c, "log".into(), p.logs, Duration::ZERO).await?;
+    let n = p.logs;
+    // Ten heartbeat rounds are plenty for a working client to finish shard 1 and move on.
+    settle(&rec, &w, 10, |w| w.distinct(&rec) >= n).await;
+    w.stop_all(10);
+    Ok(Run {
+        history: finish(&rec, &server, Some(&w))?,
+        expect: vec![
+            Expect::Breaks {
+                verdict: "at-least-once",
+                library: PY_WORKER,
+                bug: "S1: an empty read-only shard is never finished, so its children wait forever (python-sdk #126)",
+            },
+            Expect::Holds {
+                verdict: "order",
+                library: PY_WORKER,
+            },
+        ],
+    })
+}

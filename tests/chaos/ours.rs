@@ -1,0 +1,559 @@
+//! Scenarios against our client (`sls-client`): what it claims must hold under every fault.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use prost::Message;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sls_client::{ExactlyOnce, Log, SledSink, SplitAt, Worker};
+use sls_e2e::history::ConsumeEvent;
+use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
+use sls_emulator::testing::TestServer;
+use sls_fault_injection::process::{EmulatorOptions, EmulatorProcess};
+use sls_fault_injection::proxy::{Direction, Matcher as ProxyMatcher, Proxy, Toxic, ToxicKind};
+
+use crate::support::{
+    client_for, create_logstore, distinct_consumed, holds, id_of, start, start_worker, until,
+    with_ground_truth, worker_config, Params, Rec, Res, Run, LOGSTORE, OUR_EO, OUR_PRODUCER,
+    OUR_WORKER, PROJECT,
+};
+use crate::writers;
+
+fn rule(id: &str, api: Api, when: When, action: Action) -> Rule {
+    Rule {
+        id: id.into(),
+        matcher: Matcher {
+            api: Some(api),
+            ..Matcher::default()
+        },
+        when,
+        action,
+        times: None,
+    }
+}
+
+fn error(status: u16, code: &str) -> Action {
+    Action::Error {
+        status,
+        code: code.into(),
+        message: None,
+    }
+}
+
+fn finish(rec: &Rec, server: &TestServer) -> Res<sls_e2e::history::History> {
+    server.faults().clear();
+    with_ground_truth(rec, server.store(), &server.faults().journal())
+}
+
+/// P1 + P3: our producer under lost answers after commit (p=0.2) and 503 ServerBusy (p=0.1).
+/// Claims at-least-once; the duplicates are the expected price, traced to the faults.
+pub async fn producer_lost_answers(rec: Rec, p: Params) -> Res<Run> {
+    rec.with(|h| h.consumes = false);
+    let (server, c) = start(p.seed, 4).await?;
+    let faults = server.faults();
+    faults.add(rule(
+        "lost-answer",
+        Api::PostLogStoreLogs,
+        When::Probability(0.2),
+        Action::CommitThenError,
+    ))?;
+    faults.add(rule(
+        "busy",
+        Api::PostLogStoreLogs,
+        When::Probability(0.1),
+        error(503, "ServerBusy"),
+    ))?;
+    writers::ours(rec.clone(), c, "log".into(), p.logs, Duration::ZERO).await?;
+    Ok(Run {
+        history: finish(&rec, &server)?,
+        expect: holds(OUR_PRODUCER, &["at-least-once"]),
+    })
+}
+
+/// P1 + P2 over the network: our producer through the fault proxy (latency with jitter, requests
+/// reset before they reach the emulator, answers reset after it committed, answers dropped) and
+/// 403 ShardWriteQuotaExceed bursts from the emulator. Claims at-least-once.
+pub async fn producer_network(rec: Rec, p: Params) -> Res<Run> {
+    rec.with(|h| h.consumes = false);
+    let (server, _) = start(p.seed, 4).await?;
+    let proxy = Proxy::start("127.0.0.1:0".parse()?, server.addr(), p.seed).await?;
+    let cfg = server.config();
+    let c = client_for(
+        &format!("localhost:{}", proxy.addr().port()),
+        proxy.addr(),
+        &cfg.access_key_id,
+        &cfg.access_key_secret,
+    )?;
+    let writes = ProxyMatcher::path("/shards/");
+    for t in [
+        Toxic::new(
+            "latency",
+            ToxicKind::Latency {
+                latency: Duration::from_millis(20),
+                jitter: Duration::from_millis(20),
+            },
+            Direction::Upstream,
+        )
+        .with_toxicity(0.3),
+        Toxic::new(
+            "reset-request",
+            ToxicKind::ResetPeer {
+                after: Duration::ZERO,
+            },
+            Direction::Upstream,
+        )
+        .with_toxicity(0.05),
+        Toxic::new(
+            "reset-answer",
+            ToxicKind::ResetPeer {
+                after: Duration::ZERO,
+            },
+            Direction::Downstream,
+        )
+        .with_toxicity(0.05),
+        Toxic::new(
+            "drop-answer",
+            ToxicKind::Timeout {
+                after: Some(Duration::from_millis(50)),
+            },
+            Direction::Downstream,
+        )
+        .with_toxicity(0.03),
+    ] {
+        proxy.add_toxic(t.with_matcher(writes.clone()))?;
+    }
+    server.faults().add(rule(
+        "quota",
+        Api::PostLogStoreLogs,
+        When::Probability(0.1),
+        error(403, "ShardWriteQuotaExceed"),
+    ))?;
+    writers::ours(rec.clone(), c, "log".into(), p.logs, Duration::ZERO).await?;
+    let mut fired: BTreeMap<String, usize> = BTreeMap::new();
+    for e in proxy.journal().iter().filter(|e| e.fired) {
+        *fired.entry(e.toxic.clone()).or_default() += 1;
+    }
+    rec.fault(format!("proxy toxics fired over the run: {fired:?}"));
+    proxy.shutdown().await;
+    Ok(Run {
+        history: finish(&rec, &server)?,
+        expect: holds(OUR_PRODUCER, &["at-least-once"]),
+    })
+}
+
+/// C1: our worker crashed (aborted) and restarted at seeded times while logs arrive. Claims
+/// at-least-once and per-shard order (a few duplicates: the D1 window).
+pub async fn worker_crash_restart(rec: Rec, p: Params) -> Res<Run> {
+    let (server, c) = start(p.seed, 4).await?;
+    let mut rng = StdRng::seed_from_u64(p.seed);
+    let writer = tokio::spawn(writers::ours(
+        rec.clone(),
+        c.clone(),
+        "log".into(),
+        p.logs,
+        Duration::ZERO,
+    ));
+    let config = worker_config("worker", Duration::from_millis(200));
+    for k in 0..p.crashes {
+        let w = start_worker(&c, &rec, config.clone()).await?;
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(100..600))).await;
+        w.abort().await;
+        rec.fault(format!("worker crash #{}", k + 1));
+    }
+    let w = start_worker(&c, &rec, config).await?;
+    writer.await??;
+    let n = p.logs;
+    until("every log processed", 120, || {
+        Ok(distinct_consumed(&rec) >= n)
+    })
+    .await?;
+    w.shutdown().await;
+    Ok(Run {
+        history: finish(&rec, &server)?,
+        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
+    })
+}
+
+/// The exactly-once pipeline (worker + sled sink) with crashes and 30% of checkpoint answers
+/// lost after commit. Claims exactly-once; its consume events are what the sink applied.
+pub async fn eo_pipeline(rec: Rec, p: Params) -> Res<Run> {
+    let (server, c) = start(p.seed, 4).await?;
+    server.faults().add(rule(
+        "lost-checkpoint-answer",
+        Api::UpdateCheckPoint,
+        When::Probability(0.3),
+        Action::CommitThenReset,
+    ))?;
+    let dir = crate::support::scratch("sink")?;
+    let sink = SledSink::open(dir.path())?;
+    let mut rng = StdRng::seed_from_u64(p.seed);
+    let writer = tokio::spawn(writers::ours(
+        rec.clone(),
+        c.clone(),
+        "log".into(),
+        p.logs,
+        Duration::ZERO,
+    ));
+    let config = worker_config("pipeline", Duration::from_millis(300));
+    for k in 0..p.crashes {
+        let s = sink.clone();
+        let w = Worker::start(c.clone(), config.clone(), move |_| {
+            ExactlyOnce::new(s.clone())
+        })
+        .await?;
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(100..600))).await;
+        w.abort().await;
+        rec.fault(format!("pipeline crash #{}", k + 1));
+    }
+    let s = sink.clone();
+    let w = Worker::start(c.clone(), config, move |_| ExactlyOnce::new(s.clone())).await?;
+    writer.await??;
+    let n = p.logs;
+    until("the sink to hold every log", 300, || {
+        let applied = sink.outputs()?.len();
+        rec.set_external_consumed(applied);
+        Ok(applied >= n)
+    })
+    .await?;
+    w.shutdown().await;
+    let mut h = finish(&rec, &server)?;
+    let shard_of: BTreeMap<String, u32> =
+        h.stored.iter().map(|s| (s.id.clone(), s.shard)).collect();
+    h.consumed = sink
+        .outputs()?
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let id = Log::decode(bytes.as_slice())
+                .map(|l| id_of(&l))
+                .unwrap_or_default();
+            let shard = shard_of.get(&id).copied().unwrap_or(u32::MAX);
+            ConsumeEvent {
+                consumer: "sled sink".into(),
+                shard,
+                id,
+                cursor: 0,
+                time_ms: i as i64,
+            }
+        })
+        .collect();
+    Ok(Run {
+        history: h,
+        expect: holds(OUR_EO, &["at-least-once", "exactly-once"]),
+    })
+}
+
+/// C4/C5: two workers; the heartbeats of one are dropped for 2.5 group timeouts at seeded
+/// moments (fetches and commits still pass), so the emulator hands its shards to the other;
+/// then it heals and rejoins. Claims at-least-once and per-shard order.
+pub async fn heartbeat_loss(rec: Rec, p: Params) -> Res<Run> {
+    let (server, c) = start(p.seed, 4).await?;
+    let mut rng = StdRng::seed_from_u64(p.seed);
+    let writer = tokio::spawn(writers::ours(
+        rec.clone(),
+        c.clone(),
+        "log".into(),
+        p.logs,
+        p.pace(p.crashes as f64 * 3.0),
+    ));
+    let a = start_worker(&c, &rec, worker_config("a", Duration::from_millis(200))).await?;
+    let b = start_worker(&c, &rec, worker_config("b", Duration::from_millis(200))).await?;
+    for k in 0..p.crashes {
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(300..1200))).await;
+        let victim = if k % 2 == 0 { "a" } else { "b" };
+        let id = format!("partition-{k}");
+        server.faults().add(Rule {
+            id: id.clone(),
+            matcher: Matcher {
+                api: Some(Api::Heartbeat),
+                consumer: Some(victim.into()),
+                ..Matcher::default()
+            },
+            when: When::Always,
+            action: Action::Drop,
+            times: None,
+        })?;
+        rec.fault(format!("heartbeats of {victim} dropped for 2.5 s"));
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        server.faults().remove(&id);
+        rec.fault(format!("heartbeats of {victim} pass again"));
+    }
+    writer.await??;
+    let n = p.logs;
+    until("every log processed", 120, || {
+        Ok(distinct_consumed(&rec) >= n)
+    })
+    .await?;
+    a.shutdown().await;
+    b.shutdown().await;
+    Ok(Run {
+        history: finish(&rec, &server)?,
+        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
+    })
+}
+
+/// C2/C3/C21: consumers join a loaded group, one leaves gracefully, one crashes, one restarts
+/// under its old name. Claims at-least-once and per-shard order.
+pub async fn join_leave(rec: Rec, p: Params) -> Res<Run> {
+    let (server, c) = start(p.seed, 6).await?;
+    let mut rng = StdRng::seed_from_u64(p.seed);
+    let writer = tokio::spawn(writers::ours(
+        rec.clone(),
+        c.clone(),
+        "log".into(),
+        p.logs,
+        p.pace(3.5),
+    ));
+    let cfg = |name: &str| worker_config(name, Duration::from_millis(200));
+    let mut pause = || Duration::from_millis(rng.gen_range(300..900));
+    let a = start_worker(&c, &rec, cfg("a")).await?;
+    tokio::time::sleep(pause()).await;
+    let b = start_worker(&c, &rec, cfg("b")).await?;
+    let d = start_worker(&c, &rec, cfg("c")).await?;
+    rec.fault("b and c join".into());
+    tokio::time::sleep(pause()).await;
+    b.shutdown().await;
+    rec.fault("b leaves (graceful shutdown)".into());
+    tokio::time::sleep(pause()).await;
+    d.abort().await;
+    rec.fault("c crashes".into());
+    tokio::time::sleep(pause()).await;
+    let d = start_worker(&c, &rec, cfg("c")).await?;
+    rec.fault("c restarts under the same name".into());
+    writer.await??;
+    let n = p.logs;
+    until("every log processed", 120, || {
+        Ok(distinct_consumed(&rec) >= n)
+    })
+    .await?;
+    a.shutdown().await;
+    d.shutdown().await;
+    Ok(Run {
+        history: finish(&rec, &server)?,
+        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
+    })
+}
+
+/// C11/C13: an ordered group while a shard is split and two shards are merged mid-stream.
+/// Claims at-least-once, per-shard order and parent-before-child.
+pub async fn split_merge_ordered(rec: Rec, p: Params) -> Res<Run> {
+    rec.with(|h| h.ordered = true);
+    let (server, c) = start(p.seed, 2).await?;
+    let mut rng = StdRng::seed_from_u64(p.seed);
+    let writer = tokio::spawn(writers::ours(
+        rec.clone(),
+        c.clone(),
+        "log".into(),
+        p.logs,
+        p.pace(2.0),
+    ));
+    let cfg = |name: &str| ordered(worker_config(name, Duration::from_millis(200)));
+    let a = start_worker(&c, &rec, cfg("a")).await?;
+    let b = start_worker(&c, &rec, cfg("b")).await?;
+    tokio::time::sleep(Duration::from_millis(rng.gen_range(300..800))).await;
+    // 0 [00,80) → 2 [00,40) + 3 [40,80); then 3 + 1 [80,..) → 4 [40,..).
+    c.split_shard(PROJECT, LOGSTORE, 0, SplitAt::Even(2))
+        .await?;
+    rec.fault("split shard 0 into 2 and 3".into());
+    tokio::time::sleep(Duration::from_millis(rng.gen_range(300..800))).await;
+    c.merge_shard(PROJECT, LOGSTORE, 3).await?;
+    rec.fault("merged shards 3 and 1 into 4".into());
+    writer.await??;
+    let n = p.logs;
+    until("every log processed", 120, || {
+        Ok(distinct_consumed(&rec) >= n)
+    })
+    .await?;
+    a.shutdown().await;
+    b.shutdown().await;
+    Ok(Run {
+        history: finish(&rec, &server)?,
+        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
+    })
+}
+
+fn ordered(mut c: sls_client::ConsumerConfig) -> sls_client::ConsumerConfig {
+    c.ordered = true;
+    c
+}
+
+/// Clock jumps on the emulator: forward past the group timeout (every consumer expires at once,
+/// the group rebalances) and back. Claims at-least-once and per-shard order.
+pub async fn clock_jump(rec: Rec, p: Params) -> Res<Run> {
+    let (server, c) = start(p.seed, 4).await?;
+    let mut rng = StdRng::seed_from_u64(p.seed);
+    let writer = tokio::spawn(writers::ours(
+        rec.clone(),
+        c.clone(),
+        "log".into(),
+        p.logs,
+        p.pace(p.crashes as f64 * 0.7),
+    ));
+    let a = start_worker(&c, &rec, worker_config("a", Duration::from_millis(200))).await?;
+    let b = start_worker(&c, &rec, worker_config("b", Duration::from_millis(200))).await?;
+    for k in 0..p.crashes {
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(300..1000))).await;
+        let secs: i64 = if k % 3 == 2 {
+            -rng.gen_range(2..30)
+        } else {
+            rng.gen_range(2..120)
+        };
+        server.clock().advance_secs(secs);
+        rec.fault(format!("emulator clock jumps {secs:+} s"));
+    }
+    writer.await??;
+    let n = p.logs;
+    until("every log processed", 120, || {
+        Ok(distinct_consumed(&rec) >= n)
+    })
+    .await?;
+    a.shutdown().await;
+    b.shutdown().await;
+    Ok(Run {
+        history: finish(&rec, &server)?,
+        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
+    })
+}
+
+/// The emulator process killed with SIGKILL and restarted on the same data folder at seeded
+/// moments while our producer writes and our worker reads. Claims: no acknowledged log lost
+/// (the emulator fsyncs before answering), every log processed, per-shard order.
+pub async fn emulator_kill9(rec: Rec, p: Params) -> Res<Run> {
+    let dir = crate::support::scratch("kill9")?;
+    let data = dir.path().join("data");
+    let options = EmulatorOptions::new(&data);
+    let (id, secret) = (
+        options.access_key_id.clone(),
+        options.access_key_secret.clone(),
+    );
+    let emu = tokio::task::spawn_blocking(move || EmulatorProcess::spawn(options)).await??;
+    let c = client_for(&emu.endpoint(), emu.addr(), &id, &secret)?;
+    create_logstore(&c, 4).await?;
+    let mut rng = StdRng::seed_from_u64(p.seed);
+    let writer = tokio::spawn(writers::ours(
+        rec.clone(),
+        c.clone(),
+        "log".into(),
+        p.logs,
+        p.pace(p.crashes as f64 * 1.5),
+    ));
+    let w = start_worker(&c, &rec, worker_config("a", Duration::from_millis(200))).await?;
+    let mut emu = emu;
+    for k in 0..p.crashes {
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(300..1200))).await;
+        rec.fault(format!("emulator kill -9 #{}", k + 1));
+        emu = tokio::task::spawn_blocking(move || -> Res<EmulatorProcess> {
+            emu.kill9_and_restart()?;
+            Ok(emu)
+        })
+        .await??;
+        rec.fault(format!("emulator restarted #{}", k + 1));
+    }
+    writer.await??;
+    let n = p.logs;
+    // Only what was stored must be processed; wait for that many at most.
+    until("every log processed", 120, || {
+        Ok(distinct_consumed(&rec) >= n)
+    })
+    .await?;
+    w.shutdown().await;
+    emu = tokio::task::spawn_blocking(move || -> Res<EmulatorProcess> {
+        emu.stop()?;
+        Ok(emu)
+    })
+    .await??;
+    drop(emu);
+    let store = sls_emulator::storage::Store::open(&data, sls_emulator::config::Durability::Fsync)?;
+    let h = with_ground_truth(&rec, &store, &[])?;
+    Ok(Run {
+        history: h,
+        expect: holds(OUR_PRODUCER, &["at-least-once"])
+            .into_iter()
+            .chain(holds(OUR_WORKER, &["order"]))
+            .collect(),
+    })
+}
+
+/// The fault behind the Python L2 bug, against our worker: PullLogs on shard 0 answers
+/// `InvalidCursor` once while a backlog waits. Ours falls back to the checkpoint (or the start
+/// position), never to the end. Claims at-least-once.
+pub async fn worker_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
+    let (server, c) = start(p.seed, 2).await?;
+    writers::ours(
+        rec.clone(),
+        c.clone(),
+        "backlog".into(),
+        p.logs / 2,
+        Duration::ZERO,
+    )
+    .await?;
+    server.faults().add(invalid_cursor_once())?;
+    rec.fault("PullLogs on shard 0 will answer InvalidCursor once".into());
+    let w = start_worker(&c, &rec, worker_config("a", Duration::from_millis(200))).await?;
+    writers::ours(
+        rec.clone(),
+        c.clone(),
+        "later".into(),
+        p.logs / 2,
+        Duration::ZERO,
+    )
+    .await?;
+    let n = p.logs / 2 * 2;
+    until("every log processed", 60, || {
+        Ok(distinct_consumed(&rec) >= n)
+    })
+    .await?;
+    w.shutdown().await;
+    Ok(Run {
+        history: finish(&rec, &server)?,
+        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
+    })
+}
+
+/// The rule of the L2 scenarios: the first PullLogs on shard 0 fails with 400 InvalidCursor.
+pub fn invalid_cursor_once() -> Rule {
+    Rule {
+        id: "invalid-cursor".into(),
+        matcher: Matcher {
+            api: Some(Api::PullLogs),
+            shard: Some(0),
+            ..Matcher::default()
+        },
+        when: When::Nth(1),
+        action: Action::Error {
+            status: 400,
+            code: "InvalidCursor".into(),
+            message: Some("chaos: this cursor is invalid".into()),
+        },
+        times: None,
+    }
+}
+
+/// The fault behind the Python S1 bug, against our worker: an ordered group whose shard 1 is
+/// split before it ever held data; its children must still be consumed. Claims at-least-once
+/// and order.
+pub async fn worker_empty_readonly_shard(rec: Rec, p: Params) -> Res<Run> {
+    rec.with(|h| h.ordered = true);
+    let (server, c) = start(p.seed, 2).await?;
+    c.split_shard(PROJECT, LOGSTORE, 1, SplitAt::Even(2))
+        .await?;
+    rec.fault("split empty shard 1 into 2 and 3".into());
+    let w = start_worker(
+        &c,
+        &rec,
+        ordered(worker_config("a", Duration::from_millis(200))),
+    )
+    .await?;
+    writers::ours(rec.clone(), c.clone(), "log".into(), p.logs, Duration::ZERO).await?;
+    let n = p.logs;
+    until("every log processed", 60, || {
+        Ok(distinct_consumed(&rec) >= n)
+    })
+    .await?;
+    w.shutdown().await;
+    Ok(Run {
+        history: finish(&rec, &server)?,
+        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
+    })
+}

@@ -1,0 +1,600 @@
+//! What every scenario shares: the emulator under test, the history recorder, the ground truth,
+//! the verdicts a scenario expects, and the consumers (ours and the official Python worker).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use prost::Message;
+use sls_client::{
+    Batch, Client, Config, ConsumerConfig, Log, LogContent, LogstoreSpec, Processed, Processor,
+};
+use sls_e2e::history::{ConsumeEvent, FaultEvent, History, ShardNode, StoredLog};
+use sls_emulator::faults::JournalEntry;
+use sls_emulator::storage::Store;
+use sls_emulator::testing::TestServer;
+use sls_fault_injection::process::ManagedProcess;
+use sls_protocol::proto::LogGroup;
+
+pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The logstore every scenario writes to.
+pub const LOGSTORE: &str = "ls";
+/// The project every scenario writes to.
+pub const PROJECT: &str = "chaos-run";
+
+/// How big a run is.
+#[derive(Debug, Clone, Copy)]
+pub struct Params {
+    /// Replays every random choice.
+    pub seed: u64,
+    /// Logs written per scenario (ci: a few thousand; long: 100,000).
+    pub logs: usize,
+    /// Crashes, kills or jumps per scenario.
+    pub crashes: usize,
+}
+
+impl Params {
+    /// The pause after every ten logs that spreads the writes over about `secs`, so the
+    /// stream keeps flowing while the faults happen.
+    pub fn pace(&self, secs: f64) -> Duration {
+        Duration::from_secs_f64(secs / (self.logs / 10).max(1) as f64)
+    }
+
+    /// A deadline of `base` seconds plus one per 2,000 logs (Python workers are slower).
+    pub fn settle_secs(&self, base: u64) -> u64 {
+        base + (self.logs / 2_000) as u64
+    }
+}
+
+/// What a scenario expects of one verdict.
+#[derive(Debug, Clone)]
+pub enum Expect {
+    /// `library` claims `verdict`: it must hold.
+    Holds {
+        verdict: &'static str,
+        library: &'static str,
+    },
+    /// A known bug of `library` breaks `verdict`: the run must show it (a reproduction). If
+    /// the verdict holds, the bug did not reproduce (fixed upstream, or the scenario is wrong).
+    Breaks {
+        verdict: &'static str,
+        library: &'static str,
+        bug: &'static str,
+    },
+}
+
+/// A finished run: the history (ground truth included) and what it must show.
+pub struct Run {
+    pub history: History,
+    pub expect: Vec<Expect>,
+}
+
+pub fn holds(library: &'static str, verdicts: &[&'static str]) -> Vec<Expect> {
+    verdicts
+        .iter()
+        .map(|&verdict| Expect::Holds { verdict, library })
+        .collect()
+}
+
+/// Client libraries, as reports name them.
+pub const OUR_PRODUCER: &str = "sls-client Producer";
+pub const OUR_WORKER: &str = "sls-client Worker";
+pub const OUR_EO: &str = "sls-client ExactlyOnce + SledSink";
+pub const PY_WORKER: &str = "aliyun-log-python-sdk 0.9.52 ConsumerWorker";
+pub const PY_PUT_LOGS: &str = "aliyun-log-python-sdk 0.9.52 put_logs";
+pub const RUST_PRODUCER: &str = "aliyun-log-producer 0.1.2";
+
+/// The history being recorded (cheap to clone; shared by workload tasks).
+#[derive(Clone)]
+pub struct Rec {
+    t0: Instant,
+    /// Unix ms at `t0`: converts other processes' wall-clock stamps to run time.
+    pub epoch_ms: i64,
+    h: Arc<Mutex<History>>,
+    /// Logs processed by readers in other processes (progress only).
+    external: Arc<AtomicUsize>,
+}
+
+pub fn now_epoch_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Rec {
+    pub fn new(scenario: &str, seed: u64) -> Rec {
+        Rec {
+            t0: Instant::now(),
+            epoch_ms: now_epoch_ms(),
+            h: Arc::new(Mutex::new(History::new(scenario, seed))),
+            external: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Milliseconds since the run started.
+    pub fn ms(&self) -> i64 {
+        self.t0.elapsed().as_millis() as i64
+    }
+
+    /// Unix seconds (float, another process's stamp) as run milliseconds.
+    pub fn run_ms_of_unix(&self, secs: f64) -> i64 {
+        (secs * 1000.0) as i64 - self.epoch_ms
+    }
+
+    pub fn with<T>(&self, f: impl FnOnce(&mut History) -> T) -> T {
+        let mut h = self.h.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut h)
+    }
+
+    /// A harness event (crash, kill, split, jump) for the timeline and the evidence.
+    pub fn fault(&self, description: String) {
+        let t = self.ms();
+        eprintln!("chaos:   {:>6.1} s  {description}", t as f64 / 1000.0);
+        self.with(|h| {
+            h.faults.push(FaultEvent {
+                time_ms: t,
+                description,
+            })
+        });
+    }
+
+    pub fn set_external_consumed(&self, n: usize) {
+        self.external.store(n, Ordering::Relaxed);
+    }
+
+    /// One progress line: writes, acknowledged logs, distinct logs processed, faults.
+    pub fn progress(&self) -> String {
+        let external = self.external.load(Ordering::Relaxed);
+        self.with(|h| {
+            let acked: usize = h
+                .writes
+                .iter()
+                .filter(|w| w.outcome == sls_e2e::history::Outcome::Ok)
+                .map(|w| w.ids.len())
+                .sum();
+            let distinct = h
+                .consumed
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            format!(
+                "{:>6.1} s  writes={} acked_logs={} processed={} faults={}",
+                self.t0.elapsed().as_secs_f64(),
+                h.writes.len(),
+                acked,
+                distinct + external,
+                h.faults.len()
+            )
+        })
+    }
+
+    /// Prints [`Rec::progress`] every `every` until the returned guard is dropped.
+    pub fn ticker(&self, name: &str, every: Duration) -> Ticker {
+        let rec = self.clone();
+        let name = name.to_string();
+        Ticker(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                eprintln!("chaos: {name}: {}", rec.progress());
+            }
+        }))
+    }
+}
+
+/// Stops the progress printer when dropped.
+pub struct Ticker(tokio::task::JoinHandle<()>);
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A client for `endpoint` (`localhost:PORT`) that connects to `addr`.
+pub fn client_for(endpoint: &str, addr: SocketAddr, id: &str, secret: &str) -> Res<Client> {
+    Ok(Client::new(
+        Config::new(endpoint, id, secret)?
+            .with_connect_to(addr)
+            .with_request_timeout(Duration::from_secs(3)),
+    )?)
+}
+
+/// The in-process emulator, the project and a `shards`-shard logstore, faults seeded.
+pub async fn start(seed: u64, shards: u32) -> Res<(TestServer, Client)> {
+    let server = TestServer::start().await?;
+    let cfg = server.config();
+    let c = client_for(
+        &server.endpoint(),
+        server.addr(),
+        &cfg.access_key_id,
+        &cfg.access_key_secret,
+    )?;
+    create_logstore(&c, shards).await?;
+    server.faults().reseed(seed);
+    Ok((server, c))
+}
+
+pub async fn create_logstore(c: &Client, shards: u32) -> Res<()> {
+    c.create_project(PROJECT, "chaos").await?;
+    c.create_logstore(PROJECT, &LogstoreSpec::new(LOGSTORE, shards))
+        .await?;
+    Ok(())
+}
+
+/// The recorded history plus the ground truth read from `store`: every log stored, in shard
+/// order; the shard lineage; the emulator's fault journal (if it ran in this process).
+pub fn with_ground_truth(rec: &Rec, store: &Store, journal: &[JournalEntry]) -> Res<History> {
+    let mut h = rec.with(|h| h.clone());
+    let ls = store.logstore(PROJECT, LOGSTORE)?;
+    for shard in ls.shards() {
+        h.shards.push(ShardNode {
+            id: shard.id,
+            parents: shard.parents.clone(),
+        });
+        let batch = store.read(
+            &ls,
+            &shard,
+            shard.begin_seq(),
+            u64::MAX,
+            usize::MAX,
+            usize::MAX,
+        )?;
+        for g in batch.groups {
+            let group = LogGroup::decode(g.bytes.as_ref())?;
+            for (position, log) in group.logs.iter().enumerate() {
+                h.stored.push(StoredLog {
+                    id: id_of(log),
+                    shard: shard.id,
+                    seq: shard.cursor_of(g.seq),
+                    position: position as u32,
+                    time_ms: Some(i64::from(g.receive_time) * 1000 - rec.epoch_ms),
+                });
+            }
+        }
+    }
+    for j in journal {
+        h.faults.push(FaultEvent {
+            time_ms: j.time_ms - rec.epoch_ms,
+            description: format!(
+                "rule {} on {:?}{}: {:?}",
+                j.rule,
+                j.info.api,
+                j.info
+                    .shard
+                    .map(|s| format!(" shard {s}"))
+                    .unwrap_or_default(),
+                j.action
+            ),
+        });
+    }
+    h.faults.sort_by_key(|f| f.time_ms);
+    // Readers in other processes only know which batch a log came in: give each consume
+    // event the cursor of the group that stored it.
+    let seq_of: BTreeMap<(&str, u32), i64> = h
+        .stored
+        .iter()
+        .map(|s| ((s.id.as_str(), s.shard), s.seq))
+        .collect();
+    let fixed: Vec<Option<i64>> = h
+        .consumed
+        .iter()
+        .map(|c| {
+            (c.cursor < 0)
+                .then(|| seq_of.get(&(c.id.as_str(), c.shard)).copied())
+                .flatten()
+        })
+        .collect();
+    for (c, seq) in h.consumed.iter_mut().zip(fixed) {
+        if let Some(seq) = seq {
+            c.cursor = seq;
+        }
+    }
+    Ok(h)
+}
+
+/// A log carrying the harness id.
+pub fn log(id: &str) -> Log {
+    Log {
+        time: Some(1_700_000_000),
+        contents: vec![LogContent {
+            key: "id".into(),
+            value: id.to_string().into(),
+        }],
+        time_ns: None,
+    }
+}
+
+pub fn id_of(log: &Log) -> String {
+    log.contents
+        .iter()
+        .find(|c| c.key.as_ref() == b"id")
+        .map(|c| String::from_utf8_lossy(&c.value).into_owned())
+        .unwrap_or_default()
+}
+
+/// Waits until `done`, polling every 50 ms, or fails after `secs`.
+pub async fn until(what: &str, secs: u64, mut done: impl FnMut() -> Res<bool>) -> Res<()> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done()? {
+        if Instant::now() > deadline {
+            return Err(format!("timed out after {secs} s waiting for {what}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// How many distinct ids the history's readers processed.
+pub fn distinct_consumed(rec: &Rec) -> usize {
+    rec.with(|h| {
+        h.consumed
+            .iter()
+            .map(|e| e.id.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    })
+}
+
+/// Our worker's processor: records what it is handed.
+pub struct Recorder {
+    pub rec: Rec,
+    pub consumer: String,
+}
+
+impl Processor for Recorder {
+    async fn process(&mut self, batch: &Batch) -> Processed {
+        let t = self.rec.ms();
+        let cursor = sls_protocol::cursor::decode_cursor(&batch.cursor).unwrap_or(-1);
+        self.rec.with(|h| {
+            for g in &batch.groups {
+                for l in &g.logs {
+                    h.consumed.push(ConsumeEvent {
+                        consumer: self.consumer.clone(),
+                        shard: batch.shard,
+                        id: id_of(l),
+                        cursor,
+                        time_ms: t,
+                    });
+                }
+            }
+        });
+        Processed::Done
+    }
+}
+
+/// Our worker, quick: 100 ms heartbeats, 1 s group timeout.
+pub fn worker_config(consumer: &str, checkpoint: Duration) -> ConsumerConfig {
+    ConsumerConfig {
+        heartbeat_interval: Duration::from_millis(100),
+        group_timeout: Duration::from_secs(1),
+        fetch_interval: Duration::from_millis(10),
+        max_fetch_backoff: Duration::from_millis(50),
+        batch_count: 20,
+        checkpoint_interval: checkpoint,
+        ..ConsumerConfig::new(PROJECT, LOGSTORE, "chaos-group", consumer)
+    }
+}
+
+/// Starts our worker `name` recording into `rec`.
+pub async fn start_worker(
+    c: &Client,
+    rec: &Rec,
+    config: ConsumerConfig,
+) -> Res<sls_client::Worker> {
+    let r = rec.clone();
+    let name = config.consumer.clone();
+    Ok(
+        sls_client::Worker::start(c.clone(), config, move |_| Recorder {
+            rec: r.clone(),
+            consumer: name.clone(),
+        })
+        .await?,
+    )
+}
+
+/// Where the emulator is, for clients in other processes.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub endpoint: String,
+    pub access_key_id: String,
+    pub access_key_secret: String,
+}
+
+impl Target {
+    pub fn of(server: &TestServer) -> Target {
+        Target {
+            endpoint: server.endpoint(),
+            access_key_id: server.config().access_key_id.clone(),
+            access_key_secret: server.config().access_key_secret.clone(),
+        }
+    }
+}
+
+/// A folder for one run's side files (worker event logs), removed on drop.
+pub fn scratch(name: &str) -> Res<tempfile::TempDir> {
+    Ok(tempfile::Builder::new()
+        .prefix(&format!("sls-chaos-{name}-"))
+        .tempdir()?)
+}
+
+/// Official Python `ConsumerWorker` processes (`tests/python/consumer_worker.py`), each writing
+/// JSON events to its own file.
+pub struct PyWorkers {
+    target: Target,
+    dir: PathBuf,
+    group: String,
+    workers: Vec<(String, PathBuf, ManagedProcess)>,
+}
+
+/// Options of one Python worker process.
+#[derive(Debug, Clone, Default)]
+pub struct PyWorkerOptions {
+    pub in_order: bool,
+    /// process() raises on this batch (1-based), once.
+    pub fail_batch: Option<u32>,
+    /// Log groups per PullLogs.
+    pub max_fetch: Option<u32>,
+}
+
+impl PyWorkers {
+    pub fn new(target: Target, dir: &Path, group: &str) -> PyWorkers {
+        PyWorkers {
+            target,
+            dir: dir.to_path_buf(),
+            group: group.to_string(),
+            workers: Vec::new(),
+        }
+    }
+
+    /// Starts worker `name` (1 s heartbeats, so a 2 s group timeout; 0.2 s main loop).
+    pub fn spawn(&mut self, name: &str, o: &PyWorkerOptions) -> Res<()> {
+        let out = self.dir.join(format!("{name}.jsonl"));
+        let mut cmd = Command::new(sls_e2e::python());
+        cmd.current_dir(sls_e2e::repo_root())
+            .arg("tests/python/consumer_worker.py")
+            .args(["--endpoint", &self.target.endpoint])
+            .args(["--access-key-id", &self.target.access_key_id])
+            .args(["--access-key-secret", &self.target.access_key_secret])
+            .args(["--project", PROJECT, "--logstore", LOGSTORE])
+            .args(["--group", &self.group, "--consumer", name])
+            .args(["--heartbeat-interval", "1", "--fetch-interval", "0.2"])
+            .arg("--out")
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if o.in_order {
+            cmd.arg("--in-order");
+        }
+        if let Some(n) = o.fail_batch {
+            cmd.args(["--fail-batch", &n.to_string()]);
+        }
+        if let Some(n) = o.max_fetch {
+            cmd.args(["--max-fetch", &n.to_string()]);
+        }
+        let p = ManagedProcess::spawn(cmd)?;
+        self.workers.push((name.to_string(), out, p));
+        Ok(())
+    }
+
+    fn find(&mut self, name: &str) -> Res<&mut ManagedProcess> {
+        self.workers
+            .iter_mut()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, _, p)| p)
+            .ok_or_else(|| format!("no python worker {name}").into())
+    }
+
+    /// SIGKILL, then the same command again (same consumer name, same event file).
+    pub fn kill9_and_restart(&mut self, name: &str) -> Res<()> {
+        let p = self.find(name)?;
+        p.kill9()?;
+        p.restart()?;
+        Ok(())
+    }
+
+    /// SIGTERM every worker (graceful `shutdown()`), waiting at most `secs` for each.
+    pub fn stop_all(&mut self, secs: u64) {
+        for (_, _, p) in &mut self.workers {
+            let _ = p.terminate();
+        }
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        for (_, _, p) in &mut self.workers {
+            while p.is_running().unwrap_or(false) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = p.kill9();
+        }
+    }
+
+    /// Every worker's events so far: processed batches become consume events (cursor -1: filled
+    /// from the ground truth), raised batches and errors become fault events.
+    pub fn events(&self, rec: &Rec) -> (Vec<ConsumeEvent>, Vec<FaultEvent>) {
+        let mut consumed = Vec::new();
+        let mut notes = Vec::new();
+        for (name, path, _) in &self.workers {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            for line in text.lines() {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                    continue; // a line cut by SIGKILL
+                };
+                let t = rec.run_ms_of_unix(v["t"].as_f64().unwrap_or(0.0));
+                let shard = v["shard"].as_u64().unwrap_or(u64::MAX) as u32;
+                let ids = || {
+                    v["ids"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .map(|x| x.as_str().unwrap_or_default().to_string())
+                                .collect::<Vec<_>>()
+                        })
+                        .unwrap_or_default()
+                };
+                match v["ev"].as_str().unwrap_or_default() {
+                    "batch" => consumed.extend(ids().into_iter().map(|id| ConsumeEvent {
+                        consumer: name.clone(),
+                        shard,
+                        id,
+                        cursor: -1,
+                        time_ms: t,
+                    })),
+                    "raise" => {
+                        let ids = ids();
+                        notes.push(FaultEvent {
+                            time_ms: t,
+                            description: format!(
+                                "{name}: process() raised on shard {shard} for {} logs {}..{}",
+                                ids.len(),
+                                ids.first().cloned().unwrap_or_default(),
+                                ids.last().cloned().unwrap_or_default()
+                            ),
+                        })
+                    }
+                    "error" => notes.push(FaultEvent {
+                        time_ms: t,
+                        description: format!("{name}: {}", v["msg"].as_str().unwrap_or_default()),
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        consumed.sort_by_key(|c| c.time_ms);
+        (consumed, notes)
+    }
+
+    /// Distinct ids processed so far.
+    pub fn distinct(&self, rec: &Rec) -> usize {
+        let (consumed, _) = self.events(rec);
+        consumed
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    }
+
+    /// Moves the workers' events into the history.
+    pub fn record(&self, rec: &Rec) {
+        let (consumed, notes) = self.events(rec);
+        rec.with(|h| {
+            h.consumed.extend(consumed);
+            h.consumed.sort_by_key(|c| c.time_ms);
+            h.faults.extend(notes);
+        });
+    }
+}
+
+impl Drop for PyWorkers {
+    fn drop(&mut self) {
+        for (_, _, p) in &mut self.workers {
+            let _ = p.kill9();
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The writers: our producer, the official Rust producer, the official Python SDK's put_logs.
+//! Each log carries a unique id; each write is recorded Jepsen-style (invoke, then ok / fail /
+//! unknown).
+
+use std::time::Duration;
+
+use sls_client::{BatchKey, Client, Producer, ProducerConfig};
+use sls_e2e::history::{Outcome, WriteOp};
+
+use crate::support::{
+    log, Rec, Res, Target, LOGSTORE, OUR_PRODUCER, PROJECT, PY_PUT_LOGS, RUST_PRODUCER,
+};
+
+/// Our producer: logs `<prefix>-<i>` for `i` in `0..n`, spread over the key space, `pace`
+/// between sends (to keep a stream going while faults happen), one WriteOp per log.
+pub async fn ours(rec: Rec, c: Client, prefix: String, n: usize, pace: Duration) -> Res<()> {
+    let config = ProducerConfig {
+        linger: Duration::from_millis(5),
+        base_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(500),
+        // Enough to ride out an emulator restart (a few seconds) without giving up.
+        max_attempts: 30,
+        ..ProducerConfig::default()
+    };
+    let producer = Producer::new(c, config)?;
+    let mut pending = Vec::new();
+    for i in 0..n {
+        let id = format!("{prefix}-{i}");
+        let key = BatchKey {
+            hash_key: Some(format!("{:02x}", (i * 97) % 256)),
+            ..BatchKey::new(PROJECT, LOGSTORE)
+        };
+        let invoke = rec.ms();
+        pending.push((id.clone(), invoke, producer.send(&key, log(&id)).await?));
+        if !pace.is_zero() && i % 10 == 9 {
+            tokio::time::sleep(pace).await;
+        }
+    }
+    producer.close().await;
+    for (id, invoke_ms, d) in pending {
+        let result = d.wait().await;
+        let complete_ms = rec.ms();
+        let (outcome, error) = match result {
+            Ok(()) => (Outcome::Ok, None),
+            // A retryable error after the last retry may still have been committed.
+            Err(e) if e.is_retryable() => (Outcome::Unknown, Some(e.to_string())),
+            Err(e) => (Outcome::Fail, Some(e.to_string())),
+        };
+        rec.with(|h| {
+            h.writes.push(WriteOp {
+                writer: OUR_PRODUCER.into(),
+                ids: vec![id],
+                invoke_ms,
+                complete_ms,
+                outcome,
+                error,
+            })
+        });
+    }
+    Ok(())
+}
+
+/// The official Rust producer (`aliyun-log-producer`): `n` logs, one WriteOp per log from its
+/// delivery callback. A failed delivery is `Unknown`: the callback does not say whether an
+/// attempt was committed before the producer gave up.
+pub async fn official_rust(rec: Rec, target: Target, prefix: String, n: usize) -> Res<()> {
+    use aliyun_log_producer::{log, Producer, ProducerConfig, ProducerError, SendOptions};
+    let cfg = ProducerConfig::default()
+        .with_endpoint(target.endpoint.clone())
+        .with_access_key(
+            target.access_key_id.clone(),
+            target.access_key_secret.clone(),
+        )
+        .with_linger(Duration::from_millis(20))
+        // Small batches: many requests, so the seeded faults hit many of them.
+        .with_batch_count_threshold(50)
+        .with_base_backoff(Duration::from_millis(100))
+        .with_max_backoff(Duration::from_secs(1));
+    let r = rec.clone();
+    tokio::task::spawn_blocking(move || -> Res<()> {
+        let producer = Producer::create(cfg).map_err(|e| format!("producer: {e:?}"))?;
+        let writer = producer
+            .writer(PROJECT, LOGSTORE)
+            .map_err(|e| format!("producer writer: {e:?}"))?;
+        for i in 0..n {
+            let id = format!("{prefix}-{i}");
+            let invoke_ms = r.ms();
+            // The input queue is bounded: EnqueueFull is backpressure, so offer it again.
+            loop {
+                let (r2, id2) = (r.clone(), id.clone());
+                let sent = writer.send_with_options_and_callback(
+                    log!("id": id.clone()),
+                    SendOptions::default().with_topic("chaos"),
+                    move |res| {
+                        let (outcome, error) = match res {
+                            Ok(_) => (Outcome::Ok, None),
+                            Err(e) => (Outcome::Unknown, Some(format!("{e:?}"))),
+                        };
+                        let complete_ms = r2.ms();
+                        r2.with(|h| {
+                            h.writes.push(WriteOp {
+                                writer: RUST_PRODUCER.into(),
+                                ids: vec![id2],
+                                invoke_ms,
+                                complete_ms,
+                                outcome,
+                                error,
+                            })
+                        });
+                    },
+                );
+                match sent {
+                    Ok(()) => break,
+                    Err(ProducerError::EnqueueFull { .. }) => {
+                        std::thread::sleep(Duration::from_millis(2))
+                    }
+                    Err(e) => return Err(format!("send: {e:?}").into()),
+                }
+            }
+        }
+        producer
+            .close_blocking()
+            .map_err(|e| format!("producer close: {e:?}"))?;
+        Ok(())
+    })
+    .await??;
+    Ok(())
+}
+
+/// The official Python SDK's `put_logs` (`tests/python/put_logs_writer.py`): `n` logs in
+/// batches of `batch`, `pace` after each call, one WriteOp per call, as the script recorded it.
+pub async fn python_put_logs(
+    rec: Rec,
+    target: Target,
+    prefix: String,
+    n: usize,
+    batch: usize,
+    pace: Duration,
+) -> Res<()> {
+    let dir = crate::support::scratch("put-logs")?;
+    let out = dir.path().join("writes.jsonl");
+    let status = tokio::process::Command::new(sls_e2e::python())
+        .current_dir(sls_e2e::repo_root())
+        .arg("tests/python/put_logs_writer.py")
+        .args(["--endpoint", &target.endpoint])
+        .args(["--access-key-id", &target.access_key_id])
+        .args(["--access-key-secret", &target.access_key_secret])
+        .args(["--project", PROJECT, "--logstore", LOGSTORE])
+        .args(["--count", &n.to_string(), "--batch", &batch.to_string()])
+        .args(["--prefix", &prefix])
+        .args(["--pace", &pace.as_secs_f64().to_string()])
+        .arg("--out")
+        .arg(&out)
+        .kill_on_drop(true)
+        .status()
+        .await?;
+    if !status.success() {
+        return Err(format!("put_logs_writer.py exited with {status}").into());
+    }
+    let text = std::fs::read_to_string(&out)?;
+    let mut ops = Vec::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        let outcome = match v["outcome"].as_str().unwrap_or_default() {
+            "ok" => Outcome::Ok,
+            "fail" => Outcome::Fail,
+            _ => Outcome::Unknown,
+        };
+        ops.push(WriteOp {
+            writer: PY_PUT_LOGS.into(),
+            ids: v["ids"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|x| x.as_str().unwrap_or_default().to_string())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            invoke_ms: rec.run_ms_of_unix(v["invoke"].as_f64().unwrap_or(0.0)),
+            complete_ms: rec.run_ms_of_unix(v["complete"].as_f64().unwrap_or(0.0)),
+            outcome,
+            error: v["error"].as_str().map(str::to_string),
+        });
+    }
+    rec.with(|h| h.writes.extend(ops));
+    Ok(())
+}
