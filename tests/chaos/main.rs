@@ -150,6 +150,11 @@ const SCENARIOS: &[(&str, &str, usize)] = &[
         1_000,
     ),
     (
+        "python-put-logs-masked-commit",
+        "finding: Python put_logs raises 403 for a batch its own 5xx retry had stored",
+        200,
+    ),
+    (
         "python-worker-crash",
         "C1/C21 official Python ConsumerWorker processes SIGKILLed and restarted",
         1_000,
@@ -186,6 +191,7 @@ async fn run(name: &str, rec: Rec, p: Params) -> Res<Run> {
         "worker-empty-readonly-shard" => ours::worker_empty_readonly_shard(rec, p).await,
         "rust-producer-faults" => official::rust_producer_faults(rec, p).await,
         "python-put-logs" => official::python_put_logs(rec, p).await,
+        "python-put-logs-masked-commit" => official::python_put_logs_masked_commit(rec, p).await,
         "python-worker-crash" => official::python_worker_crash(rec, p).await,
         "python-invalid-cursor" => official::python_invalid_cursor(rec, p).await,
         "python-process-error" => official::python_process_error(rec, p).await,

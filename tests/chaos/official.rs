@@ -151,6 +151,46 @@ pub async fn python_put_logs(rec: Rec, p: Params) -> Res<Run> {
     })
 }
 
+/// Found by this suite (not in C&P §6): `LogClient._send` retries a 5xx itself and raises only
+/// the last error. When the first attempt was committed but answered 500 and the retry is
+/// refused with 403 WriteQuotaExceed, put_logs raises a definite-looking 403 for a batch that
+/// is stored: an application that re-sends on quota errors duplicates it, one that gives up
+/// reports a loss that did not happen. The first two PutLogs requests are faulted that way.
+pub async fn python_put_logs_masked_commit(rec: Rec, p: Params) -> Res<Run> {
+    rec.with(|h| h.consumes = false);
+    let (server, _) = start(p.seed, 4).await?;
+    let f = server.faults();
+    let nth = |id: &str, n: u64, action: Action| Rule {
+        when: When::Nth(n),
+        ..rule(id, Api::PostLogStoreLogs, 1.0, action)
+    };
+    f.add(nth("lost-answer", 1, Action::CommitThenError))?;
+    f.add(nth("quota", 2, error(403, "WriteQuotaExceed")))?;
+    writers::python_put_logs(
+        rec.clone(),
+        Target::of(&server),
+        "py".into(),
+        p.logs,
+        20,
+        Duration::ZERO,
+    )
+    .await?;
+    Ok(Run {
+        history: finish(&rec, &server, None)?,
+        expect: vec![
+            Expect::Holds {
+                verdict: "at-least-once",
+                library: PY_PUT_LOGS,
+            },
+            Expect::Breaks {
+                verdict: "failed-not-stored",
+                library: PY_PUT_LOGS,
+                bug: "internal 5xx retry masks a committed attempt: put_logs raises 403 for a stored batch",
+            },
+        ],
+    })
+}
+
 /// C1 + C21 for the official Python ConsumerWorker: three worker processes on four shards, one
 /// SIGKILLed and restarted under its name at seeded moments, while put_logs (official SDK)
 /// writes. Claims at-least-once and per-shard order.

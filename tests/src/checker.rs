@@ -9,7 +9,8 @@
 //!   carrying it is `Fail`; otherwise (some `Unknown`, none `Ok`) it is *unknown*;
 //! * `lost_acknowledged`: acknowledged ids with no [`StoredLog`] (counted in the overall totals
 //!   only, since a lost log has no shard);
-//! * `stored_but_failed`: failed ids that are stored (a real violation);
+//! * `stored_but_failed`: failed ids that are stored (the client reported a definite failure
+//!   for a write that happened; verdict `failed-not-stored`);
 //! * `stored_unknown`: unknown ids that are stored (informational: allowed);
 //! * `duplicates_stored`: extra stored copies of an id (`copies - 1`), attributed to the shard of
 //!   each extra copy;
@@ -72,14 +73,19 @@ pub fn check(h: &History) -> Report {
     }
     overall.lost_acknowledged = lost.0;
 
-    let al1_n = overall.lost_acknowledged + overall.never_consumed + overall.stored_but_failed;
+    let al1_n = overall.lost_acknowledged + overall.never_consumed;
     let at_least_once = Verdict::new(
         al1_n,
         format!(
-            "lost_acknowledged={} stored_but_failed={} never_consumed={}",
-            overall.lost_acknowledged, overall.stored_but_failed, overall.never_consumed
+            "lost_acknowledged={} never_consumed={}",
+            overall.lost_acknowledged, overall.never_consumed
         ),
-        lost.1.or(failed).or(never),
+        lost.1.or(never),
+    );
+    let failures = Verdict::new(
+        overall.stored_but_failed,
+        format!("stored_but_failed={}", overall.stored_but_failed),
+        failed,
     );
     let eo_n = al1_n + overall.duplicates_stored + overall.consumed_more_than_once;
     let exactly_once = Verdict::new(
@@ -118,6 +124,7 @@ pub fn check(h: &History) -> Report {
         writes: h.writes.len() as u64,
         ids_written: ix.class.len() as u64,
         at_least_once,
+        failed_not_stored: failures,
         exactly_once,
         order: order_verdict,
         checkpoints,
@@ -795,8 +802,13 @@ mod tests {
         let r = check(&h);
         assert_eq!(r.overall.stored_but_failed, 1);
         assert_eq!(r.overall.stored_unknown, 1);
-        assert!(!r.at_least_once.holds);
-        assert_eq!(r.at_least_once.evidence.unwrap().kind, "stored_but_failed");
+        // A definite failure that was stored loses nothing, but the client misreported it.
+        assert!(r.at_least_once.holds);
+        assert!(!r.failed_not_stored.holds);
+        assert_eq!(
+            r.failed_not_stored.evidence.unwrap().kind,
+            "stored_but_failed"
+        );
         assert_eq!(r.shards[1].counts.stored_but_failed, 1);
     }
 

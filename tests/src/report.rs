@@ -179,8 +179,10 @@ pub struct Report {
     pub writes: u64,
     /// Number of distinct ids written.
     pub ids_written: u64,
-    /// AL1: no acknowledged write lost, nothing failed stored, every stored log processed.
+    /// AL1: no acknowledged write lost, every stored log processed.
     pub at_least_once: Verdict,
+    /// A write the client reported as definitely failed is not stored.
+    pub failed_not_stored: Verdict,
     /// EO: at-least-once, no stored duplicate, nothing processed twice.
     pub exactly_once: Verdict,
     /// ORD: per-shard order and, for ordered groups, parent before child.
@@ -206,9 +208,10 @@ impl Report {
     }
 
     /// The verdicts with their names, in display order.
-    pub fn verdicts(&self) -> [(&'static str, &Verdict); 4] {
+    pub fn verdicts(&self) -> [(&'static str, &Verdict); 5] {
         [
             ("at-least-once", &self.at_least_once),
+            ("failed-not-stored", &self.failed_not_stored),
             ("exactly-once", &self.exactly_once),
             ("order", &self.order),
             ("checkpoints", &self.checkpoints),
@@ -275,7 +278,7 @@ pub fn summary(r: &Report) -> String {
         r.scenario, r.seed, r.ordered, r.writes, r.ids_written
     );
     for (name, v) in r.verdicts() {
-        let _ = writeln!(s, "{} {name:<14} {}", mark(v), v.detail);
+        let _ = writeln!(s, "{} {name:<17} {}", mark(v), v.detail);
     }
     for c in &r.claims {
         let _ = writeln!(s, "{} {}", if c.met() { "✔" } else { "✘" }, c.describe());
