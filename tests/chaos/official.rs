@@ -136,12 +136,15 @@ pub async fn python_put_logs(rec: Rec, p: Params) -> Res<Run> {
         0.1,
         error(403, "WriteQuotaExceed"),
     ))?;
+    // The SDK sleeps 1 s before each of its own retries: keep the number of calls (and so of
+    // faulted calls) near 100 whatever the size of the run.
+    let batch = (p.logs / 100).max(20);
     writers::python_put_logs(
         rec.clone(),
         Target::of(&server),
         "py".into(),
         p.logs,
-        20,
+        batch,
         Duration::ZERO,
     )
     .await?;
@@ -171,7 +174,7 @@ pub async fn python_put_logs_masked_commit(rec: Rec, p: Params) -> Res<Run> {
         Target::of(&server),
         "py".into(),
         p.logs,
-        20,
+        (p.logs / 100).max(20),
         Duration::ZERO,
     )
     .await?;
@@ -202,14 +205,15 @@ pub async fn python_worker_crash(rec: Rec, p: Params) -> Res<Run> {
     for name in ["a", "b", "c"] {
         w.spawn(name, &PyWorkerOptions::default())?;
     }
+    let batch = (p.logs / 500).max(20);
     let writer = tokio::spawn(writers::python_put_logs(
         rec.clone(),
         target,
         "py".into(),
         p.logs,
-        20,
+        batch,
         // Spread the calls over the crash schedule (about 2 s per crash).
-        Duration::from_secs_f64(p.crashes as f64 * 2.0 / (p.logs / 20).max(1) as f64),
+        Duration::from_secs_f64(p.crashes as f64 * 2.0 / (p.logs / batch).max(1) as f64),
     ));
     let mut rng = StdRng::seed_from_u64(p.seed);
     for k in 0..p.crashes {

@@ -98,6 +98,8 @@ pub struct Rec {
     h: Arc<Mutex<History>>,
     /// Logs processed by readers in other processes (progress only).
     external: Arc<AtomicUsize>,
+    /// Logs handed to writers so far (progress only; outcomes are recorded on completion).
+    sent: Arc<AtomicUsize>,
 }
 
 pub fn now_epoch_ms() -> i64 {
@@ -114,6 +116,7 @@ impl Rec {
             epoch_ms: now_epoch_ms(),
             h: Arc::new(Mutex::new(History::new(scenario, seed))),
             external: Arc::new(AtomicUsize::new(0)),
+            sent: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -144,13 +147,20 @@ impl Rec {
         });
     }
 
+    /// Counts `n` more logs handed to a writer.
+    pub fn sent(&self, n: usize) {
+        self.sent.fetch_add(n, Ordering::Relaxed);
+    }
+
     pub fn set_external_consumed(&self, n: usize) {
         self.external.store(n, Ordering::Relaxed);
     }
 
-    /// One progress line: writes, acknowledged logs, distinct logs processed, faults.
+    /// One progress line: logs sent, write outcomes known, acknowledged logs, distinct logs
+    /// processed, faults.
     pub fn progress(&self) -> String {
         let external = self.external.load(Ordering::Relaxed);
+        let sent = self.sent.load(Ordering::Relaxed);
         self.with(|h| {
             let acked: usize = h
                 .writes
@@ -165,7 +175,7 @@ impl Rec {
                 .collect::<std::collections::HashSet<_>>()
                 .len();
             format!(
-                "{:>6.1} s  writes={} acked_logs={} processed={} faults={}",
+                "{:>6.1} s  sent={sent} outcomes={} acked_logs={} processed={} faults={}",
                 self.t0.elapsed().as_secs_f64(),
                 h.writes.len(),
                 acked,

@@ -23,39 +23,45 @@ pub async fn ours(rec: Rec, c: Client, prefix: String, n: usize, pace: Duration)
         ..ProducerConfig::default()
     };
     let producer = Producer::new(c, config)?;
-    let mut pending = Vec::new();
+    // One task per log waits for its delivery, so each outcome is stamped when it is known.
+    let mut pending = tokio::task::JoinSet::new();
     for i in 0..n {
         let id = format!("{prefix}-{i}");
         let key = BatchKey {
             hash_key: Some(format!("{:02x}", (i * 97) % 256)),
             ..BatchKey::new(PROJECT, LOGSTORE)
         };
-        let invoke = rec.ms();
-        pending.push((id.clone(), invoke, producer.send(&key, log(&id)).await?));
+        let invoke_ms = rec.ms();
+        let delivery = producer.send(&key, log(&id)).await?;
+        rec.sent(1);
+        let r = rec.clone();
+        pending.spawn(async move {
+            let result = delivery.wait().await;
+            let complete_ms = r.ms();
+            let (outcome, error) = match result {
+                Ok(()) => (Outcome::Ok, None),
+                // A retryable error after the last retry may still have been committed.
+                Err(e) if e.is_retryable() => (Outcome::Unknown, Some(e.to_string())),
+                Err(e) => (Outcome::Fail, Some(e.to_string())),
+            };
+            r.with(|h| {
+                h.writes.push(WriteOp {
+                    writer: OUR_PRODUCER.into(),
+                    ids: vec![id],
+                    invoke_ms,
+                    complete_ms,
+                    outcome,
+                    error,
+                })
+            });
+        });
         if !pace.is_zero() && i % 10 == 9 {
             tokio::time::sleep(pace).await;
         }
     }
     producer.close().await;
-    for (id, invoke_ms, d) in pending {
-        let result = d.wait().await;
-        let complete_ms = rec.ms();
-        let (outcome, error) = match result {
-            Ok(()) => (Outcome::Ok, None),
-            // A retryable error after the last retry may still have been committed.
-            Err(e) if e.is_retryable() => (Outcome::Unknown, Some(e.to_string())),
-            Err(e) => (Outcome::Fail, Some(e.to_string())),
-        };
-        rec.with(|h| {
-            h.writes.push(WriteOp {
-                writer: OUR_PRODUCER.into(),
-                ids: vec![id],
-                invoke_ms,
-                complete_ms,
-                outcome,
-                error,
-            })
-        });
+    while let Some(done) = pending.join_next().await {
+        done?;
     }
     Ok(())
 }
@@ -110,7 +116,10 @@ pub async fn official_rust(rec: Rec, target: Target, prefix: String, n: usize) -
                     },
                 );
                 match sent {
-                    Ok(()) => break,
+                    Ok(()) => {
+                        r.sent(1);
+                        break;
+                    }
                     Err(ProducerError::EnqueueFull { .. }) => {
                         std::thread::sleep(Duration::from_millis(2))
                     }
@@ -139,7 +148,7 @@ pub async fn python_put_logs(
 ) -> Res<()> {
     let dir = crate::support::scratch("put-logs")?;
     let out = dir.path().join("writes.jsonl");
-    let status = tokio::process::Command::new(sls_e2e::python())
+    let mut child = tokio::process::Command::new(sls_e2e::python())
         .current_dir(sls_e2e::repo_root())
         .arg("tests/python/put_logs_writer.py")
         .args(["--endpoint", &target.endpoint])
@@ -152,8 +161,20 @@ pub async fn python_put_logs(
         .arg("--out")
         .arg(&out)
         .kill_on_drop(true)
-        .status()
-        .await?;
+        .spawn()?;
+    // Progress: each line of the output is one finished call of `batch` logs.
+    let mut reported = 0;
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status?,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+        let calls = std::fs::read_to_string(&out)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        rec.sent(calls.saturating_sub(reported) * batch);
+        reported = reported.max(calls);
+    };
     if !status.success() {
         return Err(format!("put_logs_writer.py exited with {status}").into());
     }

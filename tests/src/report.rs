@@ -403,9 +403,17 @@ fn timeline_svg(h: &History, axis: &TimeAxis) -> String {
 fn steps(times: &mut [i64], axis: &TimeAxis, y_of: impl Fn(usize) -> f64) -> String {
     times.sort_unstable();
     let mut pts = format!("{:.1},{:.1}", axis.x(axis.t0), y_of(0));
-    for (i, t) in times.iter().enumerate() {
-        let x = axis.x(*t);
-        let _ = write!(pts, " {x:.1},{:.1} {x:.1},{:.1}", y_of(i), y_of(i + 1));
+    // One vertical step per tenth of a pixel column, however many events share it: a run of
+    // 100,000 logs stays a small page.
+    let mut i = 0;
+    while i < times.len() {
+        let x = (axis.x(times[i]) * 10.0).round() / 10.0;
+        let mut j = i + 1;
+        while j < times.len() && (axis.x(times[j]) * 10.0).round() / 10.0 == x {
+            j += 1;
+        }
+        let _ = write!(pts, " {x:.1},{:.1} {x:.1},{:.1}", y_of(i), y_of(j));
+        i = j;
     }
     let _ = write!(pts, " {:.1},{:.1}", axis.x(axis.t1), y_of(times.len()));
     pts
