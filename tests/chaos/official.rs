@@ -8,36 +8,15 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sls_client::SplitAt;
-use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
+use sls_emulator::faults::{Action, Api, When};
 use sls_emulator::testing::TestServer;
 
 use crate::ours::invalid_cursor_once;
 use crate::support::{
-    holds, scratch, start, with_ground_truth, Expect, Params, PyWorkerOptions, PyWorkers, Rec, Res,
-    Run, Target, LOGSTORE, PROJECT, PY_PUT_LOGS, PY_WORKER, RUST_PRODUCER,
+    error, holds, rule, start, with_ground_truth, Expect, Params, PyWorkerOptions, PyWorkers, Rec,
+    Res, Run, Target, LOGSTORE, PROJECT, PY_PUT_LOGS, PY_WORKER, RUST_PRODUCER,
 };
 use crate::writers;
-
-fn rule(id: &str, api: Api, p: f64, action: Action) -> Rule {
-    Rule {
-        id: id.into(),
-        matcher: Matcher {
-            api: Some(api),
-            ..Matcher::default()
-        },
-        when: When::Probability(p),
-        action,
-        times: None,
-    }
-}
-
-fn error(status: u16, code: &str) -> Action {
-    Action::Error {
-        status,
-        code: code.into(),
-        message: None,
-    }
-}
 
 fn finish(
     rec: &Rec,
@@ -74,6 +53,21 @@ fn processed_with_prefix(w: &PyWorkers, rec: &Rec, prefix: &str) -> usize {
         .len()
 }
 
+/// What the Python worker's bug scenarios expect: `bug` breaks at-least-once, order still holds.
+fn python_worker_bug(bug: &'static str) -> Vec<Expect> {
+    vec![
+        Expect::Breaks {
+            verdict: "at-least-once",
+            library: PY_WORKER,
+            bug,
+        },
+        Expect::Holds {
+            verdict: "order",
+            library: PY_WORKER,
+        },
+    ]
+}
+
 /// P1–P3 for the official Rust producer: lost answers after commit (500), 503 ServerBusy,
 /// 403 ShardWriteQuotaExceed and latency. It claims at-least-once for every log whose callback reported success.
 pub async fn rust_producer_faults(rec: Rec, p: Params) -> Res<Run> {
@@ -83,25 +77,25 @@ pub async fn rust_producer_faults(rec: Rec, p: Params) -> Res<Run> {
     f.add(rule(
         "lost-answer",
         Api::PostLogStoreLogs,
-        0.15,
+        When::Probability(0.15),
         Action::CommitThenError,
     ))?;
     f.add(rule(
         "busy",
         Api::PostLogStoreLogs,
-        0.1,
+        When::Probability(0.1),
         error(503, "ServerBusy"),
     ))?;
     f.add(rule(
         "slow",
         Api::PostLogStoreLogs,
-        0.2,
+        When::Probability(0.2),
         Action::Latency { millis: 300 },
     ))?;
     f.add(rule(
         "quota",
         Api::PostLogStoreLogs,
-        0.05,
+        When::Probability(0.05),
         error(403, "ShardWriteQuotaExceed"),
     ))?;
     writers::official_rust(rec.clone(), Target::of(&server), "rs".into(), p.logs).await?;
@@ -121,19 +115,19 @@ pub async fn python_put_logs(rec: Rec, p: Params) -> Res<Run> {
     f.add(rule(
         "lost-answer",
         Api::PostLogStoreLogs,
-        0.1,
+        When::Probability(0.1),
         Action::CommitThenError,
     ))?;
     f.add(rule(
         "reset",
         Api::PostLogStoreLogs,
-        0.05,
+        When::Probability(0.05),
         Action::CommitThenReset,
     ))?;
     f.add(rule(
         "quota",
         Api::PostLogStoreLogs,
-        0.1,
+        When::Probability(0.1),
         error(403, "WriteQuotaExceed"),
     ))?;
     // The SDK sleeps 1 s before each of its own retries: keep the number of calls (and so of
@@ -163,10 +157,8 @@ pub async fn python_put_logs_masked_commit(rec: Rec, p: Params) -> Res<Run> {
     rec.with(|h| h.consumes = false);
     let (server, _) = start(p.seed, 4).await?;
     let f = server.faults();
-    let nth = |id: &str, n: u64, action: Action| Rule {
-        when: When::Nth(n),
-        ..rule(id, Api::PostLogStoreLogs, 1.0, action)
-    };
+    let nth =
+        |id: &str, n: u64, action: Action| rule(id, Api::PostLogStoreLogs, When::Nth(n), action);
     f.add(nth("lost-answer", 1, Action::CommitThenError))?;
     f.add(nth("quota", 2, error(403, "WriteQuotaExceed")))?;
     writers::python_put_logs(
@@ -200,8 +192,7 @@ pub async fn python_put_logs_masked_commit(rec: Rec, p: Params) -> Res<Run> {
 pub async fn python_worker_crash(rec: Rec, p: Params) -> Res<Run> {
     let (server, _) = start(p.seed, 4).await?;
     let target = Target::of(&server);
-    let dir = scratch("py-crash")?;
-    let mut w = PyWorkers::new(target.clone(), dir.path(), "chaos-group");
+    let mut w = PyWorkers::new(target.clone(), "chaos-group")?;
     for name in ["a", "b", "c"] {
         w.spawn(name, &PyWorkerOptions::default())?;
     }
@@ -243,44 +234,14 @@ pub async fn python_worker_crash(rec: Rec, p: Params) -> Res<Run> {
 /// answer on shard 0 while a backlog waits loses that backlog. Compare `worker-invalid-cursor`.
 pub async fn python_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
     let (server, c) = start(p.seed, 2).await?;
-    let half = p.logs / 2;
-    writers::ours(
-        rec.clone(),
-        c.clone(),
-        "backlog".into(),
-        half,
-        Duration::ZERO,
-    )
-    .await?;
     server.faults().add(invalid_cursor_once())?;
     rec.fault("PullLogs on shard 0 will answer InvalidCursor once".into());
-    let dir = scratch("py-l2")?;
-    let mut w = PyWorkers::new(Target::of(&server), dir.path(), "chaos-group");
-    w.spawn("a", &PyWorkerOptions::default())?;
-    // Let it fetch past the fault, then give it more to process on every shard.
-    settle(&rec, &w, 30, |w| {
-        processed_with_prefix(w, &rec, "backlog") > 0
-    })
-    .await;
-    writers::ours(rec.clone(), c, "later".into(), half, Duration::ZERO).await?;
-    settle(&rec, &w, p.settle_secs(30), |w| {
-        processed_with_prefix(w, &rec, "later") >= half
-    })
-    .await;
-    w.stop_all(10);
+    let w = backlog_then_more(&rec, &server, &c, p, &PyWorkerOptions::default()).await?;
     Ok(Run {
         history: finish(&rec, &server, Some(&w))?,
-        expect: vec![
-            Expect::Breaks {
-                verdict: "at-least-once",
-                library: PY_WORKER,
-                bug: "L2: InvalidCursor resets the shard to END (python-sdk tasks.consumer_fetch_task)",
-            },
-            Expect::Holds {
-                verdict: "order",
-                library: PY_WORKER,
-            },
-        ],
+        expect: python_worker_bug(
+            "L2: InvalidCursor resets the shard to END (python-sdk tasks.consumer_fetch_task)",
+        ),
     })
 }
 
@@ -289,49 +250,47 @@ pub async fn python_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
 /// batch the process is handed.
 pub async fn python_process_error(rec: Rec, p: Params) -> Res<Run> {
     let (server, c) = start(p.seed, 2).await?;
+    let o = PyWorkerOptions {
+        fail_batch: Some(3),
+        max_fetch: Some(50),
+        ..PyWorkerOptions::default()
+    };
+    let w = backlog_then_more(&rec, &server, &c, p, &o).await?;
+    Ok(Run {
+        history: finish(&rec, &server, Some(&w))?,
+        expect: python_worker_bug(
+            "L1: a batch whose process() raised is skipped and later checkpointed over",
+        ),
+    })
+}
+
+/// The L1/L2 schedule: half the logs wait as a backlog when one Python worker starts; once it
+/// processed some of it, the other half arrives, so every shard gets batches (and checkpoints)
+/// after the fault. Returns the stopped workers, to be recorded.
+async fn backlog_then_more(
+    rec: &Rec,
+    server: &TestServer,
+    c: &sls_client::Client,
+    p: Params,
+    o: &PyWorkerOptions,
+) -> Res<PyWorkers> {
     let half = p.logs / 2;
-    writers::ours(
-        rec.clone(),
-        c.clone(),
-        "backlog".into(),
-        half,
-        Duration::ZERO,
-    )
-    .await?;
-    let dir = scratch("py-l1")?;
-    let mut w = PyWorkers::new(Target::of(&server), dir.path(), "chaos-group");
-    w.spawn(
-        "a",
-        &PyWorkerOptions {
-            fail_batch: Some(3),
-            max_fetch: Some(50),
-            ..PyWorkerOptions::default()
-        },
-    )?;
-    settle(&rec, &w, 30, |w| {
-        processed_with_prefix(w, &rec, "backlog") > 0
+    let write =
+        |prefix: &str| writers::ours(rec.clone(), c.clone(), prefix.into(), half, Duration::ZERO);
+    write("backlog").await?;
+    let mut w = PyWorkers::new(Target::of(server), "chaos-group")?;
+    w.spawn("a", o)?;
+    settle(rec, &w, 30, |w| {
+        processed_with_prefix(w, rec, "backlog") > 0
     })
     .await;
-    writers::ours(rec.clone(), c, "later".into(), half, Duration::ZERO).await?;
-    settle(&rec, &w, p.settle_secs(60), |w| {
-        processed_with_prefix(w, &rec, "later") >= half
+    write("later").await?;
+    settle(rec, &w, p.settle_secs(60), |w| {
+        processed_with_prefix(w, rec, "later") >= half
     })
     .await;
     w.stop_all(10);
-    Ok(Run {
-        history: finish(&rec, &server, Some(&w))?,
-        expect: vec![
-            Expect::Breaks {
-                verdict: "at-least-once",
-                library: PY_WORKER,
-                bug: "L1: a batch whose process() raised is skipped and later checkpointed over",
-            },
-            Expect::Holds {
-                verdict: "order",
-                library: PY_WORKER,
-            },
-        ],
-    })
+    Ok(w)
 }
 
 /// Known bug S1 (python-sdk #126, C&P §6 C14): a read-only shard that never held data is never
@@ -344,8 +303,7 @@ pub async fn python_empty_readonly_shard(rec: Rec, p: Params) -> Res<Run> {
     c.split_shard(PROJECT, LOGSTORE, 1, SplitAt::Even(2))
         .await?;
     rec.fault("split empty shard 1 into 2 and 3".into());
-    let dir = scratch("py-s1")?;
-    let mut w = PyWorkers::new(Target::of(&server), dir.path(), "chaos-group");
+    let mut w = PyWorkers::new(Target::of(&server), "chaos-group")?;
     w.spawn(
         "a",
         &PyWorkerOptions {
@@ -360,16 +318,6 @@ pub async fn python_empty_readonly_shard(rec: Rec, p: Params) -> Res<Run> {
     w.stop_all(10);
     Ok(Run {
         history: finish(&rec, &server, Some(&w))?,
-        expect: vec![
-            Expect::Breaks {
-                verdict: "at-least-once",
-                library: PY_WORKER,
-                bug: "S1: an empty read-only shard is never finished, so its children wait forever (python-sdk #126)",
-            },
-            Expect::Holds {
-                verdict: "order",
-                library: PY_WORKER,
-            },
-        ],
+        expect: python_worker_bug("S1: an empty read-only shard is never finished, so its children wait forever (python-sdk #126)"),
     })
 }

@@ -14,31 +14,40 @@ use sls_fault_injection::process::{EmulatorOptions, EmulatorProcess};
 use sls_fault_injection::proxy::{Direction, Matcher as ProxyMatcher, Proxy, Toxic, ToxicKind};
 
 use crate::support::{
-    client_for, create_logstore, distinct_consumed, holds, id_of, start, start_worker, until,
-    with_ground_truth, worker_config, Params, Rec, Res, Run, LOGSTORE, OUR_EO, OUR_PRODUCER,
+    client_for, create_logstore, distinct_consumed, error, holds, id_of, rule, start, start_worker,
+    until, with_ground_truth, worker_config, Params, Rec, Res, Run, LOGSTORE, OUR_EO, OUR_PRODUCER,
     OUR_WORKER, PROJECT,
 };
 use crate::writers;
 
-fn rule(id: &str, api: Api, when: When, action: Action) -> Rule {
-    Rule {
-        id: id.into(),
-        matcher: Matcher {
-            api: Some(api),
-            ..Matcher::default()
-        },
-        when,
-        action,
-        times: None,
-    }
+/// Our producer writing `n` logs in the background, `pace` after every ten.
+fn spawn_writer(
+    rec: &Rec,
+    c: &sls_client::Client,
+    n: usize,
+    pace: Duration,
+) -> tokio::task::JoinHandle<Res<()>> {
+    tokio::spawn(writers::ours(rec.clone(), c.clone(), "log".into(), n, pace))
 }
 
-fn error(status: u16, code: &str) -> Action {
-    Action::Error {
-        status,
-        code: code.into(),
-        message: None,
+/// Waits for the writer, then until `n` distinct logs were processed (at most `secs`), then
+/// shuts the workers down gracefully.
+async fn drain(
+    rec: &Rec,
+    writer: tokio::task::JoinHandle<Res<()>>,
+    n: usize,
+    secs: u64,
+    workers: Vec<Worker>,
+) -> Res<()> {
+    writer.await??;
+    until("every log processed", secs, || {
+        Ok(distinct_consumed(rec) >= n)
+    })
+    .await?;
+    for w in workers {
+        w.shutdown().await;
     }
+    Ok(())
 }
 
 fn finish(rec: &Rec, server: &TestServer) -> Res<sls_e2e::history::History> {
@@ -147,13 +156,7 @@ pub async fn producer_network(rec: Rec, p: Params) -> Res<Run> {
 pub async fn worker_crash_restart(rec: Rec, p: Params) -> Res<Run> {
     let (server, c) = start(p.seed, 4).await?;
     let mut rng = StdRng::seed_from_u64(p.seed);
-    let writer = tokio::spawn(writers::ours(
-        rec.clone(),
-        c.clone(),
-        "log".into(),
-        p.logs,
-        Duration::ZERO,
-    ));
+    let writer = spawn_writer(&rec, &c, p.logs, Duration::ZERO);
     let config = worker_config("worker", Duration::from_millis(200));
     for k in 0..p.crashes {
         let w = start_worker(&c, &rec, config.clone()).await?;
@@ -162,13 +165,7 @@ pub async fn worker_crash_restart(rec: Rec, p: Params) -> Res<Run> {
         rec.fault(format!("worker crash #{}", k + 1));
     }
     let w = start_worker(&c, &rec, config).await?;
-    writer.await??;
-    let n = p.logs;
-    until("every log processed", 120, || {
-        Ok(distinct_consumed(&rec) >= n)
-    })
-    .await?;
-    w.shutdown().await;
+    drain(&rec, writer, p.logs, 120, vec![w]).await?;
     Ok(Run {
         history: finish(&rec, &server)?,
         expect: holds(OUR_WORKER, &["at-least-once", "order"]),
@@ -188,13 +185,7 @@ pub async fn eo_pipeline(rec: Rec, p: Params) -> Res<Run> {
     let dir = crate::support::scratch("sink")?;
     let sink = SledSink::open(dir.path())?;
     let mut rng = StdRng::seed_from_u64(p.seed);
-    let writer = tokio::spawn(writers::ours(
-        rec.clone(),
-        c.clone(),
-        "log".into(),
-        p.logs,
-        Duration::ZERO,
-    ));
+    let writer = spawn_writer(&rec, &c, p.logs, Duration::ZERO);
     let config = worker_config("pipeline", Duration::from_millis(300));
     for k in 0..p.crashes {
         let s = sink.clone();
@@ -250,13 +241,7 @@ pub async fn eo_pipeline(rec: Rec, p: Params) -> Res<Run> {
 pub async fn heartbeat_loss(rec: Rec, p: Params) -> Res<Run> {
     let (server, c) = start(p.seed, 4).await?;
     let mut rng = StdRng::seed_from_u64(p.seed);
-    let writer = tokio::spawn(writers::ours(
-        rec.clone(),
-        c.clone(),
-        "log".into(),
-        p.logs,
-        p.pace(p.crashes as f64 * 3.0),
-    ));
+    let writer = spawn_writer(&rec, &c, p.logs, p.pace(p.crashes as f64 * 3.0));
     let a = start_worker(&c, &rec, worker_config("a", Duration::from_millis(200))).await?;
     let b = start_worker(&c, &rec, worker_config("b", Duration::from_millis(200))).await?;
     for k in 0..p.crashes {
@@ -279,14 +264,7 @@ pub async fn heartbeat_loss(rec: Rec, p: Params) -> Res<Run> {
         server.faults().remove(&id);
         rec.fault(format!("heartbeats of {victim} pass again"));
     }
-    writer.await??;
-    let n = p.logs;
-    until("every log processed", 120, || {
-        Ok(distinct_consumed(&rec) >= n)
-    })
-    .await?;
-    a.shutdown().await;
-    b.shutdown().await;
+    drain(&rec, writer, p.logs, 120, vec![a, b]).await?;
     Ok(Run {
         history: finish(&rec, &server)?,
         expect: holds(OUR_WORKER, &["at-least-once", "order"]),
@@ -298,13 +276,7 @@ pub async fn heartbeat_loss(rec: Rec, p: Params) -> Res<Run> {
 pub async fn join_leave(rec: Rec, p: Params) -> Res<Run> {
     let (server, c) = start(p.seed, 6).await?;
     let mut rng = StdRng::seed_from_u64(p.seed);
-    let writer = tokio::spawn(writers::ours(
-        rec.clone(),
-        c.clone(),
-        "log".into(),
-        p.logs,
-        p.pace(3.5),
-    ));
+    let writer = spawn_writer(&rec, &c, p.logs, p.pace(3.5));
     let cfg = |name: &str| worker_config(name, Duration::from_millis(200));
     let mut pause = || Duration::from_millis(rng.gen_range(300..900));
     let a = start_worker(&c, &rec, cfg("a")).await?;
@@ -321,14 +293,7 @@ pub async fn join_leave(rec: Rec, p: Params) -> Res<Run> {
     tokio::time::sleep(pause()).await;
     let d = start_worker(&c, &rec, cfg("c")).await?;
     rec.fault("c restarts under the same name".into());
-    writer.await??;
-    let n = p.logs;
-    until("every log processed", 120, || {
-        Ok(distinct_consumed(&rec) >= n)
-    })
-    .await?;
-    a.shutdown().await;
-    d.shutdown().await;
+    drain(&rec, writer, p.logs, 120, vec![a, d]).await?;
     Ok(Run {
         history: finish(&rec, &server)?,
         expect: holds(OUR_WORKER, &["at-least-once", "order"]),
@@ -341,13 +306,7 @@ pub async fn split_merge_ordered(rec: Rec, p: Params) -> Res<Run> {
     rec.with(|h| h.ordered = true);
     let (server, c) = start(p.seed, 2).await?;
     let mut rng = StdRng::seed_from_u64(p.seed);
-    let writer = tokio::spawn(writers::ours(
-        rec.clone(),
-        c.clone(),
-        "log".into(),
-        p.logs,
-        p.pace(2.0),
-    ));
+    let writer = spawn_writer(&rec, &c, p.logs, p.pace(2.0));
     let cfg = |name: &str| ordered(worker_config(name, Duration::from_millis(200)));
     let a = start_worker(&c, &rec, cfg("a")).await?;
     let b = start_worker(&c, &rec, cfg("b")).await?;
@@ -359,14 +318,7 @@ pub async fn split_merge_ordered(rec: Rec, p: Params) -> Res<Run> {
     tokio::time::sleep(Duration::from_millis(rng.gen_range(300..800))).await;
     c.merge_shard(PROJECT, LOGSTORE, 3).await?;
     rec.fault("merged shards 3 and 1 into 4".into());
-    writer.await??;
-    let n = p.logs;
-    until("every log processed", 120, || {
-        Ok(distinct_consumed(&rec) >= n)
-    })
-    .await?;
-    a.shutdown().await;
-    b.shutdown().await;
+    drain(&rec, writer, p.logs, 120, vec![a, b]).await?;
     Ok(Run {
         history: finish(&rec, &server)?,
         expect: holds(OUR_WORKER, &["at-least-once", "order"]),
@@ -383,13 +335,7 @@ fn ordered(mut c: sls_client::ConsumerConfig) -> sls_client::ConsumerConfig {
 pub async fn clock_jump(rec: Rec, p: Params) -> Res<Run> {
     let (server, c) = start(p.seed, 4).await?;
     let mut rng = StdRng::seed_from_u64(p.seed);
-    let writer = tokio::spawn(writers::ours(
-        rec.clone(),
-        c.clone(),
-        "log".into(),
-        p.logs,
-        p.pace(p.crashes as f64 * 0.7),
-    ));
+    let writer = spawn_writer(&rec, &c, p.logs, p.pace(p.crashes as f64 * 0.7));
     let a = start_worker(&c, &rec, worker_config("a", Duration::from_millis(200))).await?;
     let b = start_worker(&c, &rec, worker_config("b", Duration::from_millis(200))).await?;
     for k in 0..p.crashes {
@@ -402,14 +348,7 @@ pub async fn clock_jump(rec: Rec, p: Params) -> Res<Run> {
         server.clock().advance_secs(secs);
         rec.fault(format!("emulator clock jumps {secs:+} s"));
     }
-    writer.await??;
-    let n = p.logs;
-    until("every log processed", 120, || {
-        Ok(distinct_consumed(&rec) >= n)
-    })
-    .await?;
-    a.shutdown().await;
-    b.shutdown().await;
+    drain(&rec, writer, p.logs, 120, vec![a, b]).await?;
     Ok(Run {
         history: finish(&rec, &server)?,
         expect: holds(OUR_WORKER, &["at-least-once", "order"]),
@@ -431,13 +370,7 @@ pub async fn emulator_kill9(rec: Rec, p: Params) -> Res<Run> {
     let c = client_for(&emu.endpoint(), emu.addr(), &id, &secret)?;
     create_logstore(&c, 4).await?;
     let mut rng = StdRng::seed_from_u64(p.seed);
-    let writer = tokio::spawn(writers::ours(
-        rec.clone(),
-        c.clone(),
-        "log".into(),
-        p.logs,
-        p.pace(p.crashes as f64 * 1.5),
-    ));
+    let writer = spawn_writer(&rec, &c, p.logs, p.pace(p.crashes as f64 * 1.5));
     let w = start_worker(&c, &rec, worker_config("a", Duration::from_millis(200))).await?;
     let mut emu = emu;
     for k in 0..p.crashes {
@@ -450,14 +383,7 @@ pub async fn emulator_kill9(rec: Rec, p: Params) -> Res<Run> {
         .await??;
         rec.fault(format!("emulator restarted #{}", k + 1));
     }
-    writer.await??;
-    let n = p.logs;
-    // Only what was stored must be processed; wait for that many at most.
-    until("every log processed", 120, || {
-        Ok(distinct_consumed(&rec) >= n)
-    })
-    .await?;
-    w.shutdown().await;
+    drain(&rec, writer, p.logs, 120, vec![w]).await?;
     emu = tokio::task::spawn_blocking(move || -> Res<EmulatorProcess> {
         emu.stop()?;
         Ok(emu)

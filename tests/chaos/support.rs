@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,7 +14,7 @@ use sls_client::{
     Batch, Client, Config, ConsumerConfig, Log, LogContent, LogstoreSpec, Processed, Processor,
 };
 use sls_e2e::history::{ConsumeEvent, FaultEvent, History, ShardNode, StoredLog};
-use sls_emulator::faults::JournalEntry;
+use sls_emulator::faults::{Action, Api, JournalEntry, Matcher, Rule, When};
 use sls_emulator::storage::Store;
 use sls_emulator::testing::TestServer;
 use sls_fault_injection::process::ManagedProcess;
@@ -438,7 +438,7 @@ pub fn scratch(name: &str) -> Res<tempfile::TempDir> {
 /// JSON events to its own file.
 pub struct PyWorkers {
     target: Target,
-    dir: PathBuf,
+    dir: tempfile::TempDir,
     group: String,
     workers: Vec<(String, PathBuf, ManagedProcess)>,
 }
@@ -454,18 +454,19 @@ pub struct PyWorkerOptions {
 }
 
 impl PyWorkers {
-    pub fn new(target: Target, dir: &Path, group: &str) -> PyWorkers {
-        PyWorkers {
+    /// No workers yet; their event files go to a fresh temporary folder.
+    pub fn new(target: Target, group: &str) -> Res<PyWorkers> {
+        Ok(PyWorkers {
             target,
-            dir: dir.to_path_buf(),
+            dir: scratch("py-workers")?,
             group: group.to_string(),
             workers: Vec::new(),
-        }
+        })
     }
 
     /// Starts worker `name` (1 s heartbeats, so a 2 s group timeout; 0.2 s main loop).
     pub fn spawn(&mut self, name: &str, o: &PyWorkerOptions) -> Res<()> {
-        let out = self.dir.join(format!("{name}.jsonl"));
+        let out = self.dir.path().join(format!("{name}.jsonl"));
         let mut cmd = Command::new(sls_e2e::python());
         cmd.current_dir(sls_e2e::repo_root())
             .arg("tests/python/consumer_worker.py")
@@ -606,5 +607,28 @@ impl Drop for PyWorkers {
         for (_, _, p) in &mut self.workers {
             let _ = p.kill9();
         }
+    }
+}
+
+/// An emulator fault rule on every request of `api`.
+pub fn rule(id: &str, api: Api, when: When, action: Action) -> Rule {
+    Rule {
+        id: id.into(),
+        matcher: Matcher {
+            api: Some(api),
+            ..Matcher::default()
+        },
+        when,
+        action,
+        times: None,
+    }
+}
+
+/// An SLS error answer, before anything is committed.
+pub fn error(status: u16, code: &str) -> Action {
+    Action::Error {
+        status,
+        code: code.into(),
+        message: None,
     }
 }

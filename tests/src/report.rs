@@ -680,4 +680,23 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
     }
+
+    #[test]
+    fn a_claim_is_met_when_it_holds_or_when_its_known_bug_reproduces() {
+        let claim = |known_bug: Option<&str>, held| Claim {
+            verdict: "at-least-once".into(),
+            library: "lib".into(),
+            known_bug: known_bug.map(str::to_string),
+            held,
+        };
+        assert!(claim(None, true).met());
+        assert!(!claim(None, false).met());
+        assert!(claim(Some("L2"), false).met());
+        let fixed = claim(Some("L2"), true);
+        assert!(
+            !fixed.met(),
+            "a known bug that no longer reproduces fails the run"
+        );
+        assert!(fixed.describe().contains("did NOT reproduce"));
+    }
 }
