@@ -44,8 +44,8 @@ async fn settle(rec: &Rec, w: &PyWorkers, secs: u64, mut done: impl FnMut(&PyWor
 }
 
 fn processed_with_prefix(w: &PyWorkers, rec: &Rec, prefix: &str) -> usize {
-    let (consumed, _) = w.events(rec);
-    consumed
+    w.events(rec)
+        .consumed
         .iter()
         .filter(|c| c.id.starts_with(prefix))
         .map(|c| c.id.as_str())

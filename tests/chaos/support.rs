@@ -13,7 +13,7 @@ use prost::Message;
 use sls_client::{
     Batch, Client, Config, ConsumerConfig, Log, LogContent, LogstoreSpec, Processed, Processor,
 };
-use sls_e2e::history::{ConsumeEvent, FaultEvent, History, ShardNode, StoredLog};
+use sls_e2e::history::{CheckpointEvent, ConsumeEvent, FaultEvent, History, ShardNode, StoredLog};
 use sls_emulator::faults::{Action, Api, JournalEntry, Matcher, Rule, When};
 use sls_emulator::storage::Store;
 use sls_emulator::testing::TestServer;
@@ -443,6 +443,16 @@ pub struct PyWorkers {
     workers: Vec<(String, PathBuf, ManagedProcess)>,
 }
 
+/// What Python workers recorded.
+pub struct Events {
+    /// Every log of every processed batch.
+    pub consumed: Vec<ConsumeEvent>,
+    /// The forced commit after each batch.
+    pub checkpoints: Vec<CheckpointEvent>,
+    /// Raised batches and worker errors.
+    pub notes: Vec<FaultEvent>,
+}
+
 /// Options of one Python worker process.
 #[derive(Debug, Clone, Default)]
 pub struct PyWorkerOptions {
@@ -526,8 +536,9 @@ impl PyWorkers {
 
     /// Every worker's events so far: processed batches become consume events (cursor -1: filled
     /// from the ground truth), raised batches and errors become fault events.
-    pub fn events(&self, rec: &Rec) -> (Vec<ConsumeEvent>, Vec<FaultEvent>) {
+    pub fn events(&self, rec: &Rec) -> Events {
         let mut consumed = Vec::new();
+        let mut checkpoints = Vec::new();
         let mut notes = Vec::new();
         for (name, path, _) in &self.workers {
             let Ok(text) = std::fs::read_to_string(path) else {
@@ -550,13 +561,28 @@ impl PyWorkers {
                         .unwrap_or_default()
                 };
                 match v["ev"].as_str().unwrap_or_default() {
-                    "batch" => consumed.extend(ids().into_iter().map(|id| ConsumeEvent {
-                        consumer: name.clone(),
-                        shard,
-                        id,
-                        cursor: -1,
-                        time_ms: t,
-                    })),
+                    "batch" => {
+                        consumed.extend(ids().into_iter().map(|id| ConsumeEvent {
+                            consumer: name.clone(),
+                            shard,
+                            id,
+                            cursor: -1,
+                            time_ms: t,
+                        }));
+                        // The processor then commits the batch's next cursor with force,
+                        // which the emulator accepts (a failure would be a "warn" event).
+                        if let Some(cursor) = v["cursor"]
+                            .as_str()
+                            .and_then(|c| sls_protocol::cursor::decode_cursor(c).ok())
+                        {
+                            checkpoints.push(CheckpointEvent {
+                                consumer: name.clone(),
+                                shard,
+                                cursor,
+                                time_ms: t,
+                            });
+                        }
+                    }
                     "raise" => {
                         let ids = ids();
                         notes.push(FaultEvent {
@@ -578,13 +604,18 @@ impl PyWorkers {
             }
         }
         consumed.sort_by_key(|c| c.time_ms);
-        (consumed, notes)
+        checkpoints.sort_by_key(|c| c.time_ms);
+        Events {
+            consumed,
+            checkpoints,
+            notes,
+        }
     }
 
     /// Distinct ids processed so far.
     pub fn distinct(&self, rec: &Rec) -> usize {
-        let (consumed, _) = self.events(rec);
-        consumed
+        self.events(rec)
+            .consumed
             .iter()
             .map(|c| c.id.as_str())
             .collect::<std::collections::HashSet<_>>()
@@ -593,11 +624,13 @@ impl PyWorkers {
 
     /// Moves the workers' events into the history.
     pub fn record(&self, rec: &Rec) {
-        let (consumed, notes) = self.events(rec);
+        let e = self.events(rec);
         rec.with(|h| {
-            h.consumed.extend(consumed);
+            h.consumed.extend(e.consumed);
             h.consumed.sort_by_key(|c| c.time_ms);
-            h.faults.extend(notes);
+            h.checkpoints.extend(e.checkpoints);
+            h.checkpoints.sort_by_key(|c| c.time_ms);
+            h.faults.extend(e.notes);
         });
     }
 }
