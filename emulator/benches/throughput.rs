@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use axum::routing::any;
 use prost::Message;
+use sls_emulator::clock::{Clock, SystemClock};
 use sls_emulator::config::{AuthMode, Config, Durability};
 use sls_emulator::Emulator;
 use sls_protocol::compression::{compress, CompressType};
@@ -161,7 +162,7 @@ async fn start_emulator(durability: Durability, dir: &std::path::Path) -> Emulat
     };
     let e = Emulator::start(config).await.unwrap();
     // Set up through the store: the bench measures the data path only.
-    let now = chrono_now_nanos();
+    let now = SystemClock.now_nanos();
     e.store()
         .create_project(sls_emulator::storage::ProjectRecord::new("bench-proj", 0))
         .unwrap();
@@ -200,13 +201,6 @@ async fn start_static_pull(logs: usize) -> SocketAddr {
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
     addr
-}
-
-fn chrono_now_nanos() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as i64
 }
 
 /// Reads every shard from begin to end with `WRITERS` readers (one per shard), `count=1000`,

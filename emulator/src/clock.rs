@@ -28,6 +28,14 @@ impl Clock for SystemClock {
     }
 }
 
+/// Adds `delta` to `a`, saturating at the `i64` bounds (`fetch_add` would wrap).
+fn saturating_add(a: &AtomicI64, delta: i64) {
+    // The closure always returns `Some`, so this cannot fail.
+    let _ = a.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| {
+        Some(v.saturating_add(delta))
+    });
+}
+
 /// A clock that only moves when told to. Starts at the real time of its creation.
 #[derive(Debug)]
 pub struct ManualClock {
@@ -57,8 +65,7 @@ impl ManualClock {
 
     /// Moves the clock forward (or back, with a negative value) by `secs` seconds.
     pub fn advance_secs(&self, secs: i64) {
-        self.nanos
-            .fetch_add(secs.saturating_mul(1_000_000_000), Ordering::SeqCst);
+        saturating_add(&self.nanos, secs.saturating_mul(1_000_000_000));
     }
 
     /// Sets the clock to `secs` seconds since the epoch.
@@ -94,13 +101,14 @@ impl VirtualClock {
 
     /// Moves time by `secs` (negative goes back).
     pub fn advance_secs(&self, secs: i64) {
-        self.offset_nanos
-            .fetch_add(secs.saturating_mul(1_000_000_000), Ordering::SeqCst);
+        saturating_add(&self.offset_nanos, secs.saturating_mul(1_000_000_000));
     }
 
     /// Sets the time to `secs` since the epoch.
     pub fn set_secs(&self, secs: i64) {
-        let delta = secs.saturating_mul(1_000_000_000) - self.base.now_nanos();
+        let delta = secs
+            .saturating_mul(1_000_000_000)
+            .saturating_sub(self.base.now_nanos());
         self.offset_nanos.store(delta, Ordering::SeqCst);
     }
 
@@ -108,6 +116,12 @@ impl VirtualClock {
     /// signatures' dates are checked against it).
     pub fn base_nanos(&self) -> i64 {
         self.base.now_nanos()
+    }
+
+    /// The virtual time when the base clock reads `base_nanos` (so a caller that needs both
+    /// reads the wall clock once).
+    pub fn at_base(&self, base_nanos: i64) -> i64 {
+        base_nanos.saturating_add(self.offset_nanos())
     }
 
     /// The current offset from the base clock, in nanoseconds.
@@ -118,6 +132,43 @@ impl VirtualClock {
 
 impl Clock for VirtualClock {
     fn now_nanos(&self) -> i64 {
-        self.base.now_nanos().saturating_add(self.offset_nanos())
+        self.at_base(self.base.now_nanos())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn virtual_clock_saturates_at_the_extremes() {
+        const BASE_SECS: i64 = 1_700_000_000;
+        let base_nanos = BASE_SECS * 1_000_000_000;
+        let clock = VirtualClock::new(Arc::new(ManualClock::at_secs(BASE_SECS)));
+        clock.set_secs(i64::MAX);
+        assert_eq!(clock.now_nanos(), i64::MAX);
+        clock.advance_secs(i64::MAX);
+        assert_eq!(clock.now_nanos(), i64::MAX);
+        // The offset saturates at i64::MIN, so "now" is as far back as it can go.
+        clock.set_secs(i64::MIN);
+        assert_eq!(clock.offset_nanos(), i64::MIN);
+        assert_eq!(clock.now_nanos(), base_nanos + i64::MIN);
+        clock.advance_secs(i64::MIN);
+        assert_eq!(clock.offset_nanos(), i64::MIN);
+        clock.set_secs(BASE_SECS + 100);
+        assert_eq!(clock.now_secs(), BASE_SECS + 100);
+        assert_eq!(clock.offset_nanos(), 100_000_000_000);
+    }
+
+    #[test]
+    fn manual_clock_saturates_at_the_extremes() {
+        let clock = ManualClock::at_secs(i64::MAX);
+        assert_eq!(clock.now_nanos(), i64::MAX);
+        clock.advance_secs(1);
+        assert_eq!(clock.now_nanos(), i64::MAX);
+        clock.set_secs(i64::MIN);
+        clock.advance_secs(-1);
+        assert_eq!(clock.now_nanos(), i64::MIN);
     }
 }

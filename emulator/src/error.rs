@@ -4,6 +4,8 @@
 //!
 //! Nothing HTTP-routing-specific goes here; conversions from lower layers do.
 
+use std::borrow::Cow;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sls_protocol::ProtocolError;
@@ -63,7 +65,7 @@ pub enum ErrorCode {
     ConsumerNotMatch,
     /// 400: a heartbeat from an unknown (e.g. expired) consumer that claims shards.
     NotExistConsumerWithBody,
-    /// 400: a checkpoint that is not base64.
+    /// 400: a checkpoint that is not a cursor (base64 of a decimal integer).
     InvalidShardCheckPoint,
     /// 400: a resource-count quota (consumer groups per logstore).
     ExceedQuota,
@@ -284,18 +286,34 @@ impl From<ProtocolError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "errorCode": self.code.as_str(),
-            "errorMessage": self.message,
-        });
-        let mut resp = (self.code.status(), body.to_string()).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        resp.extensions_mut().insert(self.code);
-        resp
+        error_response(self.code.status(), self.code.as_str(), &self.message)
     }
+}
+
+/// Marks an SLS error response with its `errorCode`, so the request log can report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ErrorTag(pub(crate) Cow<'static, str>);
+
+/// The one place SLS error answers are built: `status`, a JSON body
+/// `{"errorCode", "errorMessage"}` with `Content-Type: application/json`, and an [`ErrorTag`].
+/// Fault injection uses it directly for codes and statuses outside [`ErrorCode`].
+pub(crate) fn error_response(
+    status: StatusCode,
+    code: impl Into<Cow<'static, str>>,
+    message: &str,
+) -> Response {
+    let code = code.into();
+    let body = serde_json::json!({
+        "errorCode": code,
+        "errorMessage": message,
+    });
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp.extensions_mut().insert(ErrorTag(code));
+    resp
 }
 
 #[cfg(test)]
@@ -350,6 +368,33 @@ mod tests {
         assert_eq!(
             resp.headers().get(header::CONTENT_TYPE).unwrap(),
             "application/json"
+        );
+        assert_eq!(
+            resp.extensions().get::<ErrorTag>(),
+            Some(&ErrorTag("ParameterInvalid".into()))
+        );
+    }
+
+    #[tokio::test]
+    async fn typed_and_free_form_errors_are_built_alike() {
+        let typed = ApiError::new(ErrorCode::ShardWriteQuotaExceed, "slow down").into_response();
+        let free = error_response(
+            StatusCode::FORBIDDEN,
+            "ShardWriteQuotaExceed".to_string(),
+            "slow down",
+        );
+        assert_eq!(typed.status(), free.status());
+        assert_eq!(typed.headers(), free.headers());
+        assert_eq!(
+            typed.extensions().get::<ErrorTag>(),
+            free.extensions().get::<ErrorTag>()
+        );
+        let body = |r: Response| axum::body::to_bytes(r.into_body(), 1024);
+        let (typed, free) = (body(typed).await.unwrap(), body(free).await.unwrap());
+        assert_eq!(typed, free);
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&typed).unwrap(),
+            serde_json::json!({"errorCode": "ShardWriteQuotaExceed", "errorMessage": "slow down"})
         );
     }
 }

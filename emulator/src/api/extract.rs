@@ -9,16 +9,16 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use sls_protocol::headers;
 use sls_protocol::signature::{self, Authorization, SignRequest};
+use tracing::Instrument;
 
-use crate::clock::Clock;
 use crate::config::AuthMode;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{error_response, ApiError, ErrorCode, ErrorTag};
 use crate::faults::{AfterCommit, Decision};
 use crate::model::host::project_from_host;
 use crate::state::AppState;
@@ -102,37 +102,40 @@ fn new_request_id(now_nanos: i64) -> String {
 /// `x-log-requestid`, errors and unknown routes included. Fault rules (if any) act here: before
 /// the handler (errors, latency, drops) or after it (the answer to a committed request lost).
 pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    let now_nanos = st.clock.now_nanos();
+    // One wall-clock read: the base time checks signature dates, the emulator's (possibly
+    // moved) time is the request's `now`.
+    let base_nanos = st.clock.base_nanos();
+    let now_nanos = st.clock.at_base(base_nanos);
     let request_id = new_request_id(now_nanos);
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let span = tracing::debug_span!("request", %method, %path, request_id = %request_id);
-    let _enter = span.enter();
-    let mut resp = match prepare(&st, req, now_nanos).await {
-        Ok((req, None)) => next.run(req).await,
-        Ok((req, Some(decision))) => with_fault(decision, req, next).await,
-        Err(e) => e.into_response(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        resp.headers_mut().insert(headers::X_LOG_REQUESTID, v);
-    }
-    let status = resp.status();
-    match resp.extensions().get::<ErrorCode>() {
-        Some(code) if status.is_server_error() => {
-            tracing::error!(
-                status = status.as_u16(),
-                code = code.as_str(),
-                "request failed"
-            )
+    let span = tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %request_id
+    );
+    async move {
+        let mut resp = match prepare(&st, req, base_nanos, now_nanos).await {
+            Ok((req, None)) => next.run(req).await,
+            Ok((req, Some(decision))) => with_fault(decision, req, next).await,
+            Err(e) => e.into_response(),
+        };
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            resp.headers_mut().insert(headers::X_LOG_REQUESTID, v);
         }
-        Some(code) => tracing::debug!(
-            status = status.as_u16(),
-            code = code.as_str(),
-            "request rejected"
-        ),
-        None => tracing::trace!(status = status.as_u16(), "request served"),
+        let status = resp.status();
+        match resp.extensions().get::<ErrorTag>() {
+            Some(ErrorTag(code)) if status.is_server_error() => {
+                tracing::error!(status = status.as_u16(), code = &**code, "request failed")
+            }
+            Some(ErrorTag(code)) => {
+                tracing::debug!(status = status.as_u16(), code = &**code, "request rejected")
+            }
+            None => tracing::trace!(status = status.as_u16(), "request served"),
+        }
+        resp
     }
-    resp
+    .instrument(span)
+    .await
 }
 
 /// Applies a fault decision around the handler.
@@ -153,9 +156,11 @@ async fn with_fault(decision: Decision, req: Request, next: Next) -> Response {
             let resp = next.run(req).await;
             drop(resp);
             match after {
-                AfterCommit::Error => {
-                    injected_error(500, "InternalServerError", "fault injected after commit")
-                }
+                AfterCommit::Error => ApiError::new(
+                    ErrorCode::InternalServerError,
+                    "fault injected after commit",
+                )
+                .into_response(),
                 AfterCommit::Reset => lost_answer(),
                 AfterCommit::Hang(d) => {
                     tokio::time::sleep(d).await;
@@ -168,15 +173,8 @@ async fn with_fault(decision: Decision, req: Request, next: Next) -> Response {
 
 /// An SLS error with any status and code (fault injection).
 fn injected_error(status: u16, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({"errorCode": code, "errorMessage": message}).to_string();
-    let status = axum::http::StatusCode::from_u16(status)
-        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-    let mut resp = (status, body).into_response();
-    resp.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    error_response(status, code.to_string(), message)
 }
 
 /// A response whose body fails at once: hyper then closes the connection without sending
@@ -192,6 +190,7 @@ fn lost_answer() -> Response {
 async fn prepare(
     st: &AppState,
     req: Request,
+    base_nanos: i64,
     now_nanos: i64,
 ) -> Result<(Request, Option<Decision>), ApiError> {
     let (mut parts, body) = req.into_parts();
@@ -218,7 +217,7 @@ async fn prepare(
         .map_err(|_| too_large(super::MAX_WIRE_BODY + 1))?;
     // Clients date their requests by their own clocks: skew is checked against the base
     // clock, so moving the emulator's virtual time does not break signatures.
-    check_auth(st, &parts, &query, st.clock.base_nanos())?;
+    check_auth(st, &parts, &query, base_nanos)?;
     let client = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

@@ -215,12 +215,6 @@ pub struct Faults {
     seed: Arc<AtomicU64>,
 }
 
-impl Default for Faults {
-    fn default() -> Self {
-        Self::new(0)
-    }
-}
-
 impl Faults {
     /// No rules, quotas off, generator seeded with `seed`.
     pub fn new(seed: u64) -> Faults {
@@ -284,7 +278,9 @@ impl Faults {
 
     /// Removes every rule.
     pub fn clear(&self) {
-        self.lock().rules.clear();
+        let mut st = self.lock();
+        st.rules.clear();
+        // Under the lock, so a concurrent `add` cannot be left inactive.
         self.active.store(false, Ordering::Relaxed);
     }
 

@@ -90,9 +90,9 @@ pub struct GroupState {
 
 impl GroupState {
     /// Removes consumers not seen for more than `timeout_nanos`; their shards become free, and
-    /// transfers to them are cancelled. Returns the removed names.
-    pub fn expire(&mut self, now: i64, timeout_nanos: i64) -> Vec<String> {
-        let dead: Vec<String> = self
+    /// transfers to them are cancelled.
+    pub fn expire(&mut self, now: i64, timeout_nanos: i64) {
+        let dead: BTreeSet<String> = self
             .consumers
             .iter()
             .filter(|(_, c)| now.saturating_sub(c.last_seen) > timeout_nanos)
@@ -107,7 +107,6 @@ impl GroupState {
                 o.next = None;
             }
         }
-        dead
     }
 
     /// Whether `consumer` is alive.

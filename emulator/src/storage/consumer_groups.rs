@@ -121,6 +121,8 @@ pub(super) fn remove_all(meta: &sled::Tree, ls: u64) -> Result<()> {
     Ok(())
 }
 
+/// What SLS checks of a checkpoint: base64, padded or not (any payload: clients store cursors,
+/// but the API does not require one).
 fn is_base64(s: &str) -> bool {
     use base64::Engine;
     let engines = [
@@ -235,9 +237,10 @@ impl Store {
     pub fn delete_consumer_group(&self, project: &str, logstore: &str, group: &str) -> Result<()> {
         let ls = self.logstore(project, logstore)?;
         let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
-        if groups.remove(group).is_none() {
+        if !groups.contains_key(group) {
             return Err(StorageError::ConsumerGroupNotExist(group.to_string()));
         }
+        // sled first, then memory (as every other change here).
         self.inner.meta.remove(group_key(ls.id, group))?;
         for item in self
             .inner
@@ -245,6 +248,17 @@ impl Store {
             .scan_prefix(format!("cp/{}/{group}/", ls.id).as_bytes())
         {
             self.inner.meta.remove(item?.0)?;
+        }
+        groups.remove(group);
+        Ok(())
+    }
+
+    /// Drops every group's checkpoint of a (deleted) shard, in sled then in memory.
+    pub(super) fn remove_shard_checkpoints(&self, ls: &Logstore, shard: u32) -> Result<()> {
+        let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
+        for (name, g) in groups.iter_mut() {
+            self.inner.meta.remove(checkpoint_key(ls.id, name, shard))?;
+            g.checkpoints.remove(&shard);
         }
         Ok(())
     }
@@ -370,5 +384,82 @@ impl Store {
             }
             Ok(out)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Durability;
+    use crate::storage::{records, LogstoreRecord, ProjectRecord, SplitAt};
+    use sls_protocol::cursor::encode_cursor;
+
+    const NOW: i64 = 1_700_000_000_000_000_000;
+
+    /// Whether group `g` has a checkpoint for `shard`, (in sled, in memory).
+    fn has_checkpoint(store: &Store, ls: &Logstore, g: &str, shard: u32) -> (bool, bool) {
+        let on_disk = store
+            .inner
+            .meta
+            .contains_key(checkpoint_key(ls.id, g, shard))
+            .unwrap();
+        let groups = ls.groups.lock().unwrap();
+        (on_disk, groups[g].checkpoints.contains_key(&shard))
+    }
+
+    #[tokio::test]
+    async fn deleting_a_shard_drops_its_data_floor_and_checkpoints() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data"), Durability::Buffered).unwrap();
+        store.create_project(ProjectRecord::new("p", 0)).unwrap();
+        store
+            .create_logstore(LogstoreRecord::new("p", "l", 0), 1, NOW)
+            .unwrap();
+        let ls = store.logstore("p", "l").unwrap();
+        let parent = ls.shard(0).unwrap();
+        store.append(&ls, &parent, b"group", 1).await.unwrap();
+        for g in ["g1", "g2"] {
+            let config = ConsumerGroup {
+                name: g.into(),
+                timeout: 20,
+                order: false,
+            };
+            store.create_consumer_group("p", "l", config).unwrap();
+        }
+        let children = store
+            .split_shard("p", "l", 0, SplitAt::Even(2), NOW)
+            .unwrap();
+        let child = children[1].id;
+        let cp = encode_cursor(NOW);
+        for (g, shard) in [("g1", 0), ("g2", 0), ("g2", child)] {
+            store
+                .update_checkpoint("p", "l", g, "", true, shard, &cp, NOW)
+                .unwrap();
+        }
+        let floor = records::floor_key(ls.id, 0);
+        store
+            .inner
+            .meta
+            .insert(&floor, &0u64.to_be_bytes())
+            .unwrap();
+
+        store.delete_shard("p", "l", 0).unwrap();
+
+        assert!(matches!(ls.shard(0), Err(StorageError::ShardNotExist(0))));
+        let key = records::logstore_key("p", "l");
+        let stored = store.inner.meta.get(&key).unwrap().unwrap();
+        let stored: LogstoreRecord = from_json(&key, &stored).unwrap();
+        assert_eq!(stored.shards, ls.record().shards, "sled and memory agree");
+        assert!(stored.shards.iter().all(|s| s.id != 0));
+        assert_eq!(ls.tree.range(super::super::logs::shard_range(0)).count(), 0);
+        assert!(!store.inner.meta.contains_key(&floor).unwrap());
+        assert_eq!(has_checkpoint(&store, &ls, "g1", 0), (false, false));
+        assert_eq!(has_checkpoint(&store, &ls, "g2", 0), (false, false));
+        assert_eq!(has_checkpoint(&store, &ls, "g2", child), (true, true));
+        // Readwrite shards stay.
+        assert!(matches!(
+            store.delete_shard("p", "l", child),
+            Err(StorageError::InvalidShardOperation(_))
+        ));
     }
 }

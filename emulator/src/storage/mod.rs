@@ -339,14 +339,7 @@ impl Store {
 
     /// The live logstore handle (for the data path).
     pub fn logstore(&self, project: &str, name: &str) -> Result<Arc<Logstore>> {
-        let cat = self.read_catalog();
-        let p = cat
-            .get(project)
-            .ok_or_else(|| StorageError::ProjectNotExist(project.to_string()))?;
-        p.logstores
-            .get(name)
-            .cloned()
-            .ok_or_else(|| StorageError::LogStoreNotExist(name.to_string()))
+        self.logstore_unlocked(&self.read_catalog(), project, name)
     }
 
     /// The logstore handle while the caller holds the catalog lock.
@@ -381,12 +374,7 @@ impl Store {
         f: impl FnOnce(&mut LogstoreRecord),
     ) -> Result<()> {
         let cat = self.write_catalog();
-        let ls = cat
-            .get(project)
-            .ok_or_else(|| StorageError::ProjectNotExist(project.to_string()))?
-            .logstores
-            .get(name)
-            .ok_or_else(|| StorageError::LogStoreNotExist(name.to_string()))?;
+        let ls = self.logstore_unlocked(&cat, project, name)?;
         let mut record = ls.record();
         f(&mut record);
         self.inner.meta.insert(

@@ -128,29 +128,44 @@ impl Store {
         Ok(vec![merged, left.to_record(), right.to_record()])
     }
 
-    /// Deletes a readonly shard and its data (Python's `delete_shard`).
+    /// Deletes a readonly shard, its data and its checkpoints (Python's `delete_shard`).
+    ///
+    /// Only the layout change happens under the catalog lock; the data is deleted after it is
+    /// released (nothing can reach the shard by then, and shard ids are never reused). Every
+    /// change is made before this returns, so the caller's commit covers all of them.
     pub fn delete_shard(&self, project: &str, logstore: &str, id: u32) -> Result<()> {
-        let meta = self.write_catalog();
-        let ls = self.logstore_unlocked(&meta, project, logstore)?;
-        let shard = ls.shard(id)?;
-        if shard.status() != ShardStatus::Readonly {
-            return Err(StorageError::InvalidShardOperation(format!(
-                "shard {id} is readwrite; only readonly shards can be deleted"
-            )));
-        }
-        ls.shards
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|s| s.id != id);
-        self.persist_layout(&ls)?;
+        let ls = {
+            let meta = self.write_catalog();
+            let ls = self.logstore_unlocked(&meta, project, logstore)?;
+            let shard = ls.shard(id)?;
+            if shard.status() != ShardStatus::Readonly {
+                return Err(StorageError::InvalidShardOperation(format!(
+                    "shard {id} is readwrite; only readonly shards can be deleted"
+                )));
+            }
+            // sled first, then memory: a failed write leaves both with the shard.
+            let mut record = ls.record();
+            record.shards.retain(|s| s.id != id);
+            self.insert_layout(&record)?;
+            ls.shards
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|s| s.id != id);
+            ls
+        };
         self.inner.meta.remove(records::floor_key(ls.id, id))?;
-        let range = super::logs::shard_range(id);
+        self.remove_shard_checkpoints(&ls, id)?;
         let mut batch = sled::Batch::default();
-        for item in ls.tree.range(range) {
-            batch.remove(item?.0);
+        let removed = ls
+            .tree
+            .range(super::logs::shard_range(id))
+            .try_for_each(|item| item.map(|(k, _)| batch.remove(k)))
+            .and_then(|()| ls.tree.apply_batch(batch));
+        match removed {
+            // The logstore was deleted meanwhile: its data went with it.
+            Err(sled::Error::CollectionNotFound(_)) => Ok(()),
+            other => other.map_err(StorageError::from),
         }
-        ls.tree.apply_batch(batch)?;
-        Ok(())
     }
 
     /// Marks `parents` readonly (under their append locks, so no append lands after) and adds
@@ -183,10 +198,14 @@ impl Store {
     }
 
     fn persist_layout(&self, ls: &Logstore) -> Result<()> {
-        let record = ls.record();
+        self.insert_layout(&ls.record())
+    }
+
+    /// Writes a logstore record (settings and shards) to sled.
+    fn insert_layout(&self, record: &records::LogstoreRecord) -> Result<()> {
         self.inner.meta.insert(
             records::logstore_key(&record.project, &record.name),
-            records::to_json(&record),
+            records::to_json(record),
         )?;
         Ok(())
     }

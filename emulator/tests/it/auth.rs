@@ -9,10 +9,13 @@ use crate::support::{Client, Req, Sign};
 
 const P: &str = "auth-test";
 const L: &str = "ls";
+const G: &str = "cg";
 
 /// One request per route the emulator serves.
 fn every_route() -> Vec<Req> {
     let shard = format!("/logstores/{L}/shards/0");
+    let groups = format!("/logstores/{L}/consumergroups");
+    let group = format!("{groups}/{G}");
     vec![
         Req::new("GET", None, "/"),
         Req::new("GET", Some(P), "/"),
@@ -45,6 +48,24 @@ fn every_route() -> Vec<Req> {
             .q("type", "log")
             .q("cursor", "MA==")
             .q("count", "1"),
+        Req::new("POST", Some(P), &shard).q("action", "split"),
+        Req::new("POST", Some(P), &shard).q("action", "merge"),
+        Req::new("DELETE", Some(P), &shard),
+        Req::new("POST", Some(P), &groups)
+            .json(json!({"consumerGroup": "cg-2", "timeout": 20, "order": false})),
+        Req::new("GET", Some(P), &groups),
+        Req::new("PUT", Some(P), &group).json(json!({"timeout": 30, "order": true})),
+        Req::new("DELETE", Some(P), &group),
+        Req::new("POST", Some(P), &group)
+            .q("type", "heartbeat")
+            .q("consumer", "c1")
+            .json(json!([])),
+        Req::new("POST", Some(P), &group)
+            .q("type", "checkpoint")
+            .q("consumer", "")
+            .q("forceSuccess", "true")
+            .json(json!({"shard": 0, "checkpoint": "MQ=="})),
+        Req::new("GET", Some(P), &group).q("shard", "0"),
         Req::new("GET", Some(P), "/unknown"),
     ]
 }
@@ -54,19 +75,48 @@ async fn wrong_secret_is_rejected_on_every_route_and_nothing_changes() {
     let server = TestServer::start().await.unwrap();
     let c = Client::new(&server);
     c.setup(P, L, 1).await;
+    let groups = format!("/logstores/{L}/consumergroups");
+    c.send(
+        Req::new("POST", Some(P), &groups)
+            .json(json!({"consumerGroup": G, "timeout": 20, "order": false})),
+    )
+    .await
+    .assert_ok();
     for req in every_route() {
-        let what = format!("{} {}", req.method, req.path);
-        let r = c.send(req.clone().sign(Sign::WrongSecret)).await;
-        assert_eq!(
-            r.status,
-            401,
-            "{what}: {}",
-            String::from_utf8_lossy(&r.body)
-        );
-        r.assert_error(401, "SignatureNotMatch");
-        let r = c.send(req.sign(Sign::None)).await;
-        r.assert_error(401, "Unauthorized");
+        let what = format!("{} {} {:?}", req.method, req.path, req.query);
+        c.send(req.clone().sign(Sign::WrongSecret))
+            .await
+            .assert_case_error(&what, 401, "SignatureNotMatch");
+        c.send(req.sign(Sign::None))
+            .await
+            .assert_case_error(&what, 401, "Unauthorized");
     }
+    // The shard, the consumer group and its (unset) checkpoint survived too.
+    let shards = c
+        .send(Req::new("GET", Some(P), &format!("/logstores/{L}/shards")))
+        .await;
+    shards.assert_ok();
+    let shards = shards.json();
+    assert_eq!(
+        (
+            shards[0]["shardID"].clone(),
+            shards[0]["status"].clone(),
+            shards.as_array().map(Vec::len)
+        ),
+        (json!(0), json!("readwrite"), Some(1)),
+        "{shards}"
+    );
+    let list = c.send(Req::new("GET", Some(P), &groups)).await;
+    list.assert_ok();
+    assert_eq!(
+        list.json(),
+        json!([{"name": G, "timeout": 20, "order": false}])
+    );
+    let cp = c
+        .send(Req::new("GET", Some(P), &format!("{groups}/{G}")))
+        .await;
+    cp.assert_ok();
+    assert_eq!(cp.json()[0]["checkpoint"], "");
     // The project, logstore and its settings survived every rejected call.
     let ls = c
         .send(Req::new("GET", Some(P), &format!("/logstores/{L}")))

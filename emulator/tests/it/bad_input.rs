@@ -169,7 +169,9 @@ async fn bad_writes_are_rejected_and_change_nothing() {
         ),
         (
             "route without key",
-            pb(raw.clone()).sign(crate::support::Sign::Good),
+            Req::new("POST", Some(P), &format!("/logstores/{L}/shards/route"))
+                .h("content-type", "application/x-protobuf")
+                .body(raw.clone()),
             400,
             "ParameterInvalid",
         ),
@@ -204,23 +206,7 @@ async fn bad_writes_are_rejected_and_change_nothing() {
         ),
     ];
     for (name, req, status, code) in cases {
-        // "route without key" uses the route path.
-        let req = if name == "route without key" {
-            Req {
-                path: format!("/logstores/{L}/shards/route"),
-                ..req
-            }
-        } else {
-            req
-        };
-        let r = c.send(req).await;
-        assert!(
-            r.status == status && r.json()["errorCode"] == code,
-            "{name}: {} {}",
-            r.status,
-            String::from_utf8_lossy(&r.body)
-        );
-        r.assert_error(status, code);
+        c.send(req).await.assert_case_error(name, status, code);
     }
     // Still serving, and nothing changed.
     assert_eq!(snapshot(&c).await, before);
@@ -442,14 +428,7 @@ async fn bad_reads_and_names_get_sls_errors() {
         ),
     ];
     for (name, req, status, code) in cases {
-        let r = c.send(req).await;
-        assert!(
-            r.status == status && r.json()["errorCode"] == code,
-            "{name}: {} {}",
-            r.status,
-            String::from_utf8_lossy(&r.body)
-        );
-        r.assert_error(status, code);
+        c.send(req).await.assert_case_error(name, status, code);
     }
     // The failed update changed nothing; no half-created logstores.
     let ls = c

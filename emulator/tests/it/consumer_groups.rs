@@ -144,8 +144,7 @@ async fn crud_naming_and_limits() {
             .c
             .send(Req::new("POST", Some(P), &format!("/logstores/{L}/consumergroups")).json(body))
             .await;
-        assert_eq!(r.status, 400, "{what}");
-        r.assert_error(400, "ParameterInvalid");
+        r.assert_case_error(what, 400, "ParameterInvalid");
     }
     // Update applies at once; unknown groups get ConsumerGroupNotExist everywhere.
     e.c.send(

@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod consumer_groups;
 mod durability;
+mod faults;
 mod shards;
 mod support;
 mod time;

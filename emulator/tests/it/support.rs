@@ -53,17 +53,26 @@ impl Resp {
 
     /// Asserts an SLS error answer and returns it for chaining.
     pub fn assert_error(&self, status: u16, code: &str) -> &Self {
+        self.assert_case_error("", status, code)
+    }
+
+    /// [`Resp::assert_error`], naming the test case in every failure message.
+    pub fn assert_case_error(&self, case: &str, status: u16, code: &str) -> &Self {
         let text = String::from_utf8_lossy(&self.body);
-        assert_eq!(self.status, status, "status for {code}: {text}");
+        assert_eq!(self.status, status, "{case}: status for {code}: {text}");
         let v = self.json();
-        assert_eq!(v["errorCode"], code, "{text}");
+        assert_eq!(v["errorCode"], code, "{case}: {text}");
         assert!(
             v["errorMessage"].as_str().is_some_and(|m| !m.is_empty()),
-            "{text}"
+            "{case}: {text}"
         );
-        assert_eq!(self.header("content-type"), Some("application/json"));
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/json"),
+            "{case}"
+        );
         let id = self.header("x-log-requestid").expect("x-log-requestid");
-        assert_eq!(id.len(), 24, "{id}");
+        assert_eq!(id.len(), 24, "{case}: {id}");
         self
     }
 
