@@ -138,33 +138,38 @@ impl Client {
     /// Signs and sends a request; an SLS error answer becomes [`Error::Server`].
     pub async fn send(&self, req: Request) -> Result<Response> {
         let c = &self.config;
-        let (body, mut headers) = self.encode_body(&req.body)?;
-        headers.push((h::X_LOG_APIVERSION.into(), "0.6.0".into()));
+        let Request {
+            method,
+            project,
+            path,
+            query,
+            body,
+            accept_encoding,
+        } = req;
+        let (body, mut headers) = self.encode_body(body)?;
+        headers.push((h::X_LOG_APIVERSION.into(), h::API_VERSION.into()));
         if let Some(token) = &c.security_token {
             headers.push((h::X_ACS_SECURITY_TOKEN.into(), token.clone()));
         }
-        if let Some(enc) = req.accept_encoding.and_then(|e| e.header_value()) {
+        if let Some(enc) = accept_encoding.and_then(|e| e.header_value()) {
             headers.push((h::ACCEPT_ENCODING.into(), enc.into()));
         }
-        let host = c
-            .endpoint
-            .base_url(req.project.as_deref())
-            .split("://")
-            .nth(1)
-            .unwrap_or_default()
-            .to_string();
+        let base_url = c.endpoint.base_url(project.as_deref());
         let now = chrono::Utc::now();
         let auth = match &c.sign {
             SignVersion::V1 => {
-                headers.push((h::X_LOG_SIGNATUREMETHOD.into(), "hmac-sha1".into()));
+                headers.push((
+                    h::X_LOG_SIGNATUREMETHOD.into(),
+                    h::SIGNATURE_METHOD_HMAC_SHA1.into(),
+                ));
                 headers.push((h::DATE.into(), httpdate::fmt_http_date(now.into())));
                 if !body.is_empty() {
                     headers.push((h::CONTENT_MD5.into(), content_md5_hex(&body)));
                 }
                 let sr = SignRequest {
-                    method: req.method.as_str(),
-                    path: &req.path,
-                    query: &req.query,
+                    method: method.as_str(),
+                    path: &path,
+                    query: &query,
                     headers: &headers,
                 };
                 v1_authorization(&c.access_key_id, &c.access_key_secret, &sr)
@@ -173,11 +178,12 @@ impl Client {
                 let date_time = now.format("%Y%m%dT%H%M%SZ").to_string();
                 headers.push((h::X_LOG_DATE.into(), date_time.clone()));
                 headers.push((h::X_LOG_CONTENT_SHA256.into(), sha256_hex(&body)));
-                headers.push((h::HOST.into(), host.clone()));
+                let host = base_url.split("://").nth(1).unwrap_or_default();
+                headers.push((h::HOST.into(), host.to_string()));
                 let sr = SignRequest {
-                    method: req.method.as_str(),
-                    path: &req.path,
-                    query: &req.query,
+                    method: method.as_str(),
+                    path: &path,
+                    query: &query,
                     headers: &headers,
                 };
                 v4_authorization(
@@ -190,14 +196,10 @@ impl Client {
             }
         };
         headers.push((h::AUTHORIZATION.into(), auth));
-        let mut url = url::Url::parse(&format!(
-            "{}{}",
-            c.endpoint.base_url(req.project.as_deref()),
-            req.path
-        ))
-        .map_err(|e| Error::Config(format!("URL: {e}")))?;
-        if !req.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(req.query.iter());
+        let mut url = url::Url::parse(&format!("{base_url}{path}"))
+            .map_err(|e| Error::Config(format!("URL: {e}")))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query.iter());
         }
         let mut hm = HeaderMap::new();
         for (k, v) in headers {
@@ -213,7 +215,7 @@ impl Client {
         }
         let resp = self
             .http
-            .request(req.method, url)
+            .request(method, url)
             .headers(hm)
             .body(body)
             .send()
@@ -229,27 +231,30 @@ impl Client {
     }
 
     /// The wire body and its content headers.
-    fn encode_body(&self, body: &Body) -> Result<(Vec<u8>, Headers)> {
+    fn encode_body(&self, body: Body) -> Result<(Vec<u8>, Headers)> {
         Ok(match body {
             Body::Empty => (Vec::new(), vec![(h::X_LOG_BODYRAWSIZE.into(), "0".into())]),
-            Body::Json(b) => (
-                b.clone(),
-                vec![
-                    (h::CONTENT_TYPE.into(), "application/json".into()),
+            Body::Json(b) => {
+                let hs = vec![
+                    (h::CONTENT_TYPE.into(), h::CONTENT_TYPE_JSON.into()),
                     (h::X_LOG_BODYRAWSIZE.into(), b.len().to_string()),
-                ],
-            ),
+                ];
+                (b, hs)
+            }
             Body::LogGroup(raw) => {
                 let kind = self.config.compression;
-                let wire =
-                    compress(kind, raw).map_err(|e| Error::Config(format!("compression: {e}")))?;
                 let mut hs = vec![
-                    (h::CONTENT_TYPE.into(), "application/x-protobuf".into()),
+                    (h::CONTENT_TYPE.into(), h::CONTENT_TYPE_PROTOBUF.into()),
                     (h::X_LOG_BODYRAWSIZE.into(), raw.len().to_string()),
                 ];
                 if let Some(v) = kind.header_value() {
                     hs.push((h::X_LOG_COMPRESSTYPE.into(), v.into()));
                 }
+                let wire = if kind == CompressType::None {
+                    raw
+                } else {
+                    compress(kind, &raw).map_err(|e| Error::Config(format!("compression: {e}")))?
+                };
                 (wire, hs)
             }
         })

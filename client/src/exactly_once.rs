@@ -11,6 +11,7 @@
 //! [`SledSink`] is a concrete transactional sink on an embedded sled database.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
@@ -32,11 +33,10 @@ pub enum Commit {
 
 /// A sink that commits output and cursors atomically.
 pub trait TransactionalSink: Send + Sync + 'static {
-    /// The committed next cursor of a shard, if the sink has one.
-    fn committed(&self, shard: u32) -> Result<Option<String>>;
-
     /// Atomically: if the committed cursor is `from` (or there is none), apply `groups` and set
     /// the committed cursor to `to`; otherwise apply nothing and return where to resume.
+    ///
+    /// [`ExactlyOnce`] calls it on tokio's blocking pool, so it may block (disk, fsync).
     fn commit(&self, shard: u32, from: &str, to: &str, groups: &[LogGroup]) -> Result<Commit>;
 }
 
@@ -44,24 +44,42 @@ pub trait TransactionalSink: Send + Sync + 'static {
 /// factory: `move |_shard| ExactlyOnce::new(sink.clone())`.
 #[derive(Debug, Clone)]
 pub struct ExactlyOnce<S> {
-    sink: S,
+    sink: Arc<S>,
 }
 
 impl<S> ExactlyOnce<S> {
     /// Wraps a sink.
     pub fn new(sink: S) -> Self {
-        ExactlyOnce { sink }
+        ExactlyOnce {
+            sink: Arc::new(sink),
+        }
     }
 }
 
-impl<S: TransactionalSink + Clone> Processor for ExactlyOnce<S> {
+impl<S: TransactionalSink> Processor for ExactlyOnce<S> {
     async fn process(&mut self, batch: &Batch) -> Processed {
-        match self.sink.commit(
+        // The commit blocks (a transaction and an fsync for SledSink): keep it off the
+        // runtime's workers.
+        let sink = Arc::clone(&self.sink);
+        let (shard, from, to, groups) = (
             batch.shard,
-            &batch.cursor,
-            &batch.next_cursor,
-            &batch.groups,
-        ) {
+            batch.cursor.clone(),
+            batch.next_cursor.clone(),
+            batch.groups.clone(),
+        );
+        let outcome = match tokio::task::spawn_blocking(move || {
+            sink.commit(shard, &from, &to, &groups)
+        })
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                // Only when the runtime shuts down: nothing was applied.
+                Err(e) => Err(Error::Config(format!("sink commit task: {e}"))),
+            },
+        };
+        match outcome {
             Ok(Commit::Applied) => Processed::Done,
             Ok(Commit::ResumeFrom(cursor)) => Processed::RollbackTo(cursor),
             Err(e) => {
@@ -112,11 +130,6 @@ impl SledSink {
 }
 
 impl TransactionalSink for SledSink {
-    fn committed(&self, shard: u32) -> Result<Option<String>> {
-        let v = self.cursors.get(shard.to_be_bytes()).map_err(sled_err)?;
-        Ok(v.map(|c| String::from_utf8_lossy(&c).into_owned()))
-    }
-
     fn commit(&self, shard: u32, from: &str, to: &str, groups: &[LogGroup]) -> Result<Commit> {
         let key = shard.to_be_bytes();
         let result = (&self.output, &self.cursors).transaction(|(output, cursors)| {

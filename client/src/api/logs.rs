@@ -1,11 +1,13 @@
 //! The data plane: PutLogs, GetCursor, GetCursorTime, PullLogs.
 
+use bytes::Bytes;
 use reqwest::Method;
 use serde::Deserialize;
 use sls_protocol::compression::{decompress, CompressType};
 use sls_protocol::cursor::decode_cursor;
 use sls_protocol::headers as h;
 use sls_protocol::proto::{LogGroup, LogGroupList, Message};
+use sls_protocol::ProtocolError;
 
 use super::ls_path;
 use crate::client::{Body, Client, Request};
@@ -147,13 +149,24 @@ impl Client {
             .map_err(|_| Error::Decode("x-log-bodyrawsize".into()))?;
         let kind = CompressType::from_header(resp.header(h::X_LOG_COMPRESSTYPE))
             .map_err(|e| Error::Decode(e.to_string()))?;
-        let raw = if kind == CompressType::None {
-            resp.body.to_vec()
+        let end_of_cursor = resp.header(h::X_LOG_END_OF_CURSOR) == Some("1");
+        // Decoded from `Bytes`, the LogGroups' keys and values share the body's memory.
+        let raw: Bytes = if kind == CompressType::None {
+            if resp.body.len() != raw_size {
+                let e = ProtocolError::RawSizeMismatch {
+                    expected: raw_size,
+                    actual: resp.body.len(),
+                };
+                return Err(Error::Decode(e.to_string()));
+            }
+            resp.body
         } else {
-            decompress(kind, &resp.body, raw_size).map_err(|e| Error::Decode(e.to_string()))?
+            decompress(kind, &resp.body, raw_size)
+                .map_err(|e| Error::Decode(e.to_string()))?
+                .into()
         };
-        let list = LogGroupList::decode(raw.as_slice())
-            .map_err(|e| Error::Decode(format!("LogGroupList: {e}")))?;
+        let list =
+            LogGroupList::decode(raw).map_err(|e| Error::Decode(format!("LogGroupList: {e}")))?;
         if list.log_groups.len() != count {
             return Err(Error::Decode(format!(
                 "x-log-count {count} but {} LogGroups in the body",
@@ -163,7 +176,7 @@ impl Client {
         Ok(PullResult {
             groups: list.log_groups,
             next_cursor,
-            end_of_cursor: resp.header(h::X_LOG_END_OF_CURSOR) == Some("1"),
+            end_of_cursor,
         })
     }
 }

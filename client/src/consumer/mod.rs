@@ -17,7 +17,8 @@
 //! consumer the server has dropped cannot overwrite the new owner's checkpoint (D3), and stops
 //! a shard at the first rejected checkpoint (D2); shutdown keeps heartbeating until every shard
 //! has drained, so a slow shutdown cannot outlive the group timeout (D4); an out-of-range cursor
-//! resumes from the checkpoint or the start position, never from the end (L2); an empty
+//! resumes from the checkpoint or the start position, or from the oldest data when the
+//! checkpoint itself is out of range, never from the end, and with a pause (L2); an empty
 //! readonly shard is still finished (S1).
 //!
 //! Windows that remain: work processed but not yet checkpointed is processed again by the next

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sls_protocol::cursor::decode_cursor;
 use tokio::sync::watch;
 
 use super::{Batch, ConsumerConfig, Processed, Processor, StartPosition};
@@ -81,6 +82,11 @@ impl Checkpointer {
     }
 }
 
+/// Whether two cursors point at the same place (their padding may differ).
+fn same_cursor(a: &str, b: &str) -> bool {
+    a == b || matches!((decode_cursor(a), decode_cursor(b)), (Ok(x), Ok(y)) if x == y)
+}
+
 /// Sleeps for `d` unless told to stop first; returns whether to stop.
 async fn pause(d: Duration, stopped: &mut watch::Receiver<bool>) -> bool {
     let stop = tokio::select! {
@@ -148,12 +154,28 @@ pub(super) async fn run<P: Processor>(
                 }
             }
             Err(e) if e.code() == Some("InvalidCursor") => {
-                // Expired under us (ttl): start over from the checkpoint or the start position.
+                // Expired under us (ttl): start over from the checkpoint or the start position;
+                // when that is the cursor just refused (the checkpoint expired too), from the
+                // oldest retained data.
                 tracing::warn!(shard, error = %e, "cursor out of range; resetting");
-                match start_cursor(&client, &c, shard).await {
-                    Ok((x, _)) => cursor = x,
+                let reset = match start_cursor(&client, &c, shard).await {
+                    Ok((x, _)) if !same_cursor(&x, &cursor) => Ok(x),
+                    Ok(_) => {
+                        client
+                            .get_cursor(&c.project, &c.logstore, shard, CursorFrom::Begin)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
+                match reset {
+                    Ok(x) => cursor = x,
                     Err(_) => break,
                 }
+                // Never a tight loop, whatever the server keeps refusing.
+                if pause(backoff, &mut stopped).await {
+                    break;
+                }
+                backoff = (backoff * 2).min(c.max_fetch_backoff);
             }
             Err(e) => {
                 tracing::debug!(shard, error = %e, "pull failed");

@@ -44,15 +44,16 @@ impl BatchKey {
 
 type Reply = oneshot::Sender<Result<(), Arc<Error>>>;
 
+/// A queued log's buffer room and reply; the log itself goes into its batch's `logs`.
 #[derive(Debug)]
 struct Pending {
-    log: Log,
     _permit: OwnedSemaphorePermit,
     reply: Reply,
 }
 
 #[derive(Debug)]
 struct Batch {
+    logs: Vec<Log>,
     items: Vec<Pending>,
     bytes: usize,
     started: Instant,
@@ -64,6 +65,18 @@ struct Ready {
     group: LogGroup,
     items: Vec<Pending>,
 }
+
+/// The open batches, and whether the producer is closed: one lock, so a log is either added
+/// before the closing flush takes the batches or refused.
+#[derive(Debug, Default)]
+struct Open {
+    batches: HashMap<BatchKey, Batch>,
+    closed: bool,
+}
+
+/// A log refused because the producer is closed.
+#[derive(Debug)]
+pub(super) struct Closed;
 
 /// The approximate serialized size of a log.
 pub(super) fn log_size(log: &Log) -> usize {
@@ -78,7 +91,7 @@ pub(super) fn log_size(log: &Log) -> usize {
 pub(super) struct Accumulator {
     client: Client,
     config: ProducerConfig,
-    open: Mutex<HashMap<BatchKey, Batch>>,
+    open: Mutex<Open>,
     lanes: Mutex<HashMap<BatchKey, mpsc::UnboundedSender<Ready>>>,
     in_flight: Arc<AtomicUsize>,
     idle: Arc<Notify>,
@@ -91,7 +104,7 @@ impl Accumulator {
         Accumulator {
             client,
             config,
-            open: Mutex::new(HashMap::new()),
+            open: Mutex::new(Open::default()),
             lanes: Mutex::new(HashMap::new()),
             in_flight: Arc::new(AtomicUsize::new(0)),
             idle: Arc::new(Notify::new()),
@@ -100,6 +113,7 @@ impl Accumulator {
         }
     }
 
+    /// Queues a log. `Err(Closed)` (nothing queued) once [`Accumulator::close`] has run.
     pub(super) fn add(
         &self,
         key: &BatchKey,
@@ -107,8 +121,12 @@ impl Accumulator {
         size: usize,
         permit: OwnedSemaphorePermit,
         reply: Reply,
-    ) {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+    ) -> Result<(), Closed> {
+        let mut guard = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.closed {
+            return Err(Closed);
+        }
+        let open = &mut guard.batches;
         if let Some(b) = open.get(key) {
             if b.bytes + size > self.config.max_batch_bytes {
                 if let Some(full) = open.remove(key) {
@@ -117,28 +135,37 @@ impl Accumulator {
             }
         }
         let batch = open.entry(key.clone()).or_insert_with(|| Batch {
+            logs: Vec::new(),
             items: Vec::new(),
             bytes: 0,
             started: Instant::now(),
         });
+        batch.logs.push(log);
         batch.items.push(Pending {
-            log,
             _permit: permit,
             reply,
         });
         batch.bytes += size;
-        if batch.items.len() >= self.config.max_batch_logs
+        if batch.logs.len() >= self.config.max_batch_logs
             || batch.bytes >= self.config.max_batch_bytes
         {
             if let Some(full) = open.remove(key) {
                 self.dispatch(key.clone(), full);
             }
         }
+        Ok(())
+    }
+
+    /// Refuses every later [`Accumulator::add`]. Logs added before stay open until the next
+    /// [`Accumulator::send_due`].
+    pub(super) fn close(&self) {
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
     }
 
     /// Dispatches batches that waited `linger` (or all of them).
     pub(super) fn send_due(&self, all: bool) {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let open = &mut guard.batches;
         let due: Vec<BatchKey> = open
             .iter()
             .filter(|(_, b)| all || b.started.elapsed() >= self.config.linger)
@@ -155,7 +182,12 @@ impl Accumulator {
     pub(super) async fn wait_idle(&self) {
         loop {
             let notified = self.idle.notified();
-            let open = self.open.lock().unwrap_or_else(|e| e.into_inner()).len();
+            let open = self
+                .open
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .batches
+                .len();
             if open == 0 && self.in_flight.load(Ordering::Acquire) == 0 {
                 return;
             }
@@ -169,7 +201,7 @@ impl Accumulator {
     fn dispatch(&self, key: BatchKey, batch: Batch) {
         let seq = self.pack_seq.fetch_add(1, Ordering::Relaxed);
         let group = LogGroup {
-            logs: batch.items.iter().map(|p| p.log.clone()).collect(),
+            logs: batch.logs,
             topic: Some(key.topic.clone().into()),
             source: Some(key.source.clone().into()),
             log_tags: vec![LogTag {
@@ -187,7 +219,7 @@ impl Accumulator {
         if !self.config.ordered {
             tokio::spawn(deliver(
                 self.client.clone(),
-                self.config.clone(),
+                self.config,
                 ready,
                 self.in_flight.clone(),
                 self.idle.clone(),
@@ -199,21 +231,14 @@ impl Accumulator {
             let (tx, mut rx) = mpsc::unbounded_channel::<Ready>();
             let (client, config, in_flight, idle) = (
                 self.client.clone(),
-                self.config.clone(),
+                self.config,
                 self.in_flight.clone(),
                 self.idle.clone(),
             );
             // One batch at a time per key, in dispatch order.
             tokio::spawn(async move {
                 while let Some(r) = rx.recv().await {
-                    deliver(
-                        client.clone(),
-                        config.clone(),
-                        r,
-                        in_flight.clone(),
-                        idle.clone(),
-                    )
-                    .await;
+                    deliver(client.clone(), config, r, in_flight.clone(), idle.clone()).await;
                 }
             });
             tx

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 
 /// How the producer batches, buffers and retries.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct ProducerConfig {
     /// Longest a log waits for its batch to fill (default 200 ms).
     pub linger: Duration,

@@ -44,7 +44,6 @@ pub struct Producer {
 
 #[derive(Debug)]
 struct Inner {
-    client: Client,
     config: ProducerConfig,
     buffer: Arc<Semaphore>,
     acc: accumulator::Accumulator,
@@ -62,8 +61,7 @@ impl Producer {
         config.validate()?;
         let permits = config.max_buffer_bytes.min(Semaphore::MAX_PERMITS);
         let inner = Arc::new(Inner {
-            acc: accumulator::Accumulator::new(client.clone(), config.clone()),
-            client,
+            acc: accumulator::Accumulator::new(client, config),
             buffer: Arc::new(Semaphore::new(permits)),
             config,
             closed: AtomicBool::new(false),
@@ -83,22 +81,20 @@ impl Producer {
         Ok(Producer { inner })
     }
 
-    /// The client the producer sends through.
-    pub fn client(&self) -> &Client {
-        &self.inner.client
-    }
-
     /// Queues one log. Waits while the buffer is full (backpressure); returns the log's
     /// [`Delivery`].
     ///
     /// # Errors
-    /// [`Error::Config`] after [`Producer::close`], or for a log larger than the buffer.
+    /// [`Error::Config`] after [`Producer::close`] (also for a send still waiting for room when
+    /// `close` is called), or for a log larger than a batch.
     pub async fn send(&self, key: &BatchKey, log: Log) -> Result<Delivery> {
+        let closed = || Error::Config("the producer is closed".into());
         if self.inner.closed.load(Ordering::Acquire) {
-            return Err(Error::Config("the producer is closed".into()));
+            return Err(closed());
         }
         let size = accumulator::log_size(&log).max(1);
-        if size > self.inner.config.max_buffer_bytes || size > self.inner.config.max_batch_bytes {
+        // `validate` makes a batch at most the buffer, so this also bounds the buffer.
+        if size > self.inner.config.max_batch_bytes {
             return Err(Error::Config(format!(
                 "a log of {size} bytes is larger than the producer's buffer or batch"
             )));
@@ -110,22 +106,30 @@ impl Producer {
             .clone()
             .acquire_many_owned(permits)
             .await
-            .map_err(|_| Error::Config("the producer is closed".into()))?;
+            .map_err(|_| closed())?;
         let (tx, rx) = oneshot::channel();
-        self.inner.acc.add(key, log, size, permit, tx);
+        // Refused when `close` ran while we waited: its flush may already be over.
+        self.inner
+            .acc
+            .add(key, log, size, permit, tx)
+            .map_err(|accumulator::Closed| closed())?;
         Ok(Delivery(rx))
     }
 
-    /// Sends every batch now and waits until all logs queued before the call are delivered
-    /// or failed.
+    /// Sends every batch now and waits until the producer is idle: no batch open or in
+    /// flight, including those of logs queued (by any task) while it waits. Each log's outcome
+    /// is in its [`Delivery`].
     pub async fn flush(&self) {
         self.inner.acc.send_due(true);
         self.inner.acc.wait_idle().await;
     }
 
-    /// Refuses new logs, flushes, and stops the linger timer.
+    /// Refuses new logs (sends waiting for buffer room fail too), flushes, and stops the
+    /// linger timer. Every [`Delivery`] returned before resolves.
     pub async fn close(&self) {
         self.inner.closed.store(true, Ordering::Release);
+        self.inner.buffer.close();
+        self.inner.acc.close();
         self.flush().await;
         if let Some(t) = self
             .inner

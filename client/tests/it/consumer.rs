@@ -330,3 +330,85 @@ async fn a_slow_shutdown_keeps_its_shards_until_done() {
         assert!(b_init.is_some(), "b took over shard {shard}");
     }
 }
+
+/// A group checkpoint below the shard's begin (what ttl leaves behind) is refused with
+/// InvalidCursor; the worker must fall back to the oldest data instead of retrying the same
+/// checkpoint in a tight loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_checkpoint_falls_back_to_the_oldest_data_without_spinning() {
+    use sls_client::{CheckpointUpdate, ConsumerGroup, CursorFrom};
+    use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
+    use sls_protocol::cursor::{decode_cursor, encode_cursor};
+
+    let server = TestServer::start().await.unwrap();
+    let c = client_for(&server, |c| c);
+    c.create_project("cw-expired", "").await.unwrap();
+    c.create_logstore("cw-expired", &LogstoreSpec::new("ls", 1))
+        .await
+        .unwrap();
+    write(&c, "cw-expired", 0..100).await;
+    let group = ConsumerGroup {
+        name: "g".into(),
+        timeout: 2,
+        order: false,
+    };
+    c.create_consumer_group("cw-expired", "ls", &group)
+        .await
+        .unwrap();
+    let begin = c
+        .get_cursor("cw-expired", "ls", 0, CursorFrom::Begin)
+        .await
+        .unwrap();
+    let expired = encode_cursor(decode_cursor(&begin).unwrap() - 1);
+    let update = CheckpointUpdate {
+        consumer: "w",
+        shard: 0,
+        checkpoint: &expired,
+        force: true,
+    };
+    c.update_checkpoint("cw-expired", "ls", "g", &update)
+        .await
+        .unwrap();
+    let e = c
+        .pull_logs("cw-expired", "ls", 0, &expired, 10, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some("InvalidCursor"),
+        "the checkpoint is out of range"
+    );
+
+    // A rule that only journals: every PullLogs of the worker is counted.
+    server
+        .faults()
+        .add(Rule {
+            id: "count-pulls".into(),
+            matcher: Matcher {
+                api: Some(Api::PullLogs),
+                project: Some("cw-expired".into()),
+                ..Matcher::default()
+            },
+            when: When::Always,
+            action: Action::Latency { millis: 0 },
+            times: None,
+        })
+        .unwrap();
+    let seen: Seen = Arc::default();
+    let w = start(&c, "cw-expired", "w", &seen, false).await;
+    wait_until("all 100 logs processed", 10, || ids(&seen).len() == 100).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    w.shutdown().await;
+    assert_eq!(seen.lock().unwrap().len(), 100, "each log once");
+    let pulls = server
+        .faults()
+        .journal()
+        .iter()
+        .filter(|j| j.rule == "count-pulls")
+        .count();
+    // One refused pull, one or two with data, then an empty pull every 20–100 ms.
+    assert!(
+        pulls < 100,
+        "{pulls} PullLogs: the worker hammers the server"
+    );
+}

@@ -3,15 +3,16 @@
 //! keep arriving. The sink must hold every log exactly once.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prost::Message;
 use sls_client::{
-    BatchKey, ConsumerConfig, ExactlyOnce, Log, LogContent, LogstoreSpec, Producer, ProducerConfig,
-    SledSink, Worker,
+    BatchKey, Commit, ConsumerConfig, ExactlyOnce, Log, LogContent, LogGroup, LogstoreSpec,
+    Producer, ProducerConfig, SledSink, TransactionalSink, Worker,
 };
+use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
 use sls_emulator::testing::TestServer;
 
 use crate::client_for;
@@ -31,6 +32,29 @@ fn sink_ids(sink: &SledSink) -> BTreeMap<u64, usize> {
     counts
 }
 
+/// The sled sink, counting the batches it refused (`Commit::ResumeFrom`: the rollback path).
+#[derive(Clone)]
+struct Counting {
+    sink: SledSink,
+    resumed: Arc<AtomicUsize>,
+}
+
+impl TransactionalSink for Counting {
+    fn commit(
+        &self,
+        shard: u32,
+        from: &str,
+        to: &str,
+        groups: &[LogGroup],
+    ) -> sls_client::Result<Commit> {
+        let outcome = self.sink.commit(shard, from, to, groups)?;
+        if matches!(outcome, Commit::ResumeFrom(_)) {
+            self.resumed.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(outcome)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_log_exactly_once_through_crashes_and_restarts() {
     let server = TestServer::start().await.unwrap();
@@ -42,10 +66,11 @@ async fn every_log_exactly_once_through_crashes_and_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let sink = SledSink::open(dir.path()).unwrap();
 
+    let resumed = Arc::new(AtomicUsize::new(0));
+
     // The writer runs throughout.
-    let writing = Arc::new(AtomicBool::new(true));
     let writer = {
-        let (c, writing) = (c.clone(), writing.clone());
+        let c = c.clone();
         tokio::spawn(async move {
             let producer = Producer::new(
                 c,
@@ -74,7 +99,6 @@ async fn every_log_exactly_once_through_crashes_and_restarts() {
                 }
             }
             producer.close().await;
-            writing.store(false, Ordering::SeqCst);
         })
     };
 
@@ -89,23 +113,57 @@ async fn every_log_exactly_once_through_crashes_and_restarts() {
         ..ConsumerConfig::new("eo-proj", "ls", "eo-group", "eo-worker")
     };
     let start = |sink: SledSink| {
-        let (c, config) = (c.clone(), config.clone());
+        let (c, config, resumed) = (c.clone(), config.clone(), resumed.clone());
         async move {
-            Worker::start(c, config, move |_shard| ExactlyOnce::new(sink.clone()))
-                .await
-                .unwrap()
+            Worker::start(c, config, move |_shard| {
+                ExactlyOnce::new(Counting {
+                    sink: sink.clone(),
+                    resumed: resumed.clone(),
+                })
+            })
+            .await
+            .unwrap()
         }
     };
+    // In the first round no SLS checkpoint is saved (refused before commit): the next round
+    // resumes behind the sink on every shard the sink has seen, and the sink must refuse it.
+    server
+        .faults()
+        .add(Rule {
+            id: "no-checkpoints".into(),
+            matcher: Matcher {
+                api: Some(Api::UpdateCheckPoint),
+                project: Some("eo-proj".into()),
+                ..Matcher::default()
+            },
+            when: When::Always,
+            action: Action::Error {
+                status: 500,
+                code: "InternalServerError".into(),
+                message: None,
+            },
+            times: None,
+        })
+        .unwrap();
     let mut crashes = 0;
     for round in 0..5u64 {
         let w = start(sink.clone()).await;
         tokio::time::sleep(Duration::from_millis(250 + 90 * round)).await;
+        if round == 0 {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while sink_ids(&sink).is_empty() {
+                assert!(Instant::now() < deadline, "nothing reached the sink");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
         w.abort().await;
+        if round == 0 {
+            assert!(server.faults().remove("no-checkpoints"));
+        }
         crashes += 1;
     }
     let w = start(sink.clone()).await;
     writer.await.unwrap();
-    assert!(!writing.load(Ordering::SeqCst));
     let deadline = Instant::now() + Duration::from_secs(60);
     while sink_ids(&sink).len() < TOTAL as usize {
         assert!(
@@ -125,4 +183,8 @@ async fn every_log_exactly_once_through_crashes_and_restarts() {
     );
     assert_eq!(counts.len() as u64, TOTAL);
     assert_eq!(counts.keys().next_back(), Some(&(TOTAL - 1)));
+    assert!(
+        resumed.load(Ordering::SeqCst) > 0,
+        "the sink never refused a batch: the rollback path did not run"
+    );
 }

@@ -215,7 +215,7 @@ async fn retryable_errors_are_retried_with_backoff_until_the_limit() {
         base_backoff: Duration::from_millis(5),
         ..ProducerConfig::default()
     };
-    let producer = Producer::new(Client::new(config.clone()).unwrap(), quick.clone()).unwrap();
+    let producer = Producer::new(Client::new(config.clone()).unwrap(), quick).unwrap();
     producer
         .send(&BatchKey::new("p", "l"), log(1))
         .await
@@ -251,4 +251,83 @@ async fn retryable_errors_are_retried_with_backoff_until_the_limit() {
         3,
         "gives up after max_attempts"
     );
+}
+
+/// `close` while many tasks are sending, most of them waiting for buffer room (the buffer
+/// holds one log, so every finished batch admits one waiting sender while close() flushes):
+/// every send either fails because the producer is closed or returns a Delivery that resolves
+/// `Ok`; none hangs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn close_while_sending_leaves_no_delivery_hanging() {
+    let server = TestServer::start().await.unwrap();
+    let c = client_for(&server, |c| c);
+    c.create_project("prod-close", "").await.unwrap();
+    c.create_logstore("prod-close", &LogstoreSpec::new("ls", 2))
+        .await
+        .unwrap();
+    let producer = Producer::new(
+        c.clone(),
+        ProducerConfig {
+            linger: Duration::from_millis(1),
+            max_batch_bytes: 150,
+            max_buffer_bytes: 150,
+            ..ProducerConfig::default()
+        },
+    )
+    .unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..32usize {
+        let producer = producer.clone();
+        tasks.push(tokio::spawn(async move {
+            let key = BatchKey {
+                topic: format!("task-{t}"),
+                ..BatchKey::new("prod-close", "ls")
+            };
+            let mut outcomes = Vec::new();
+            for i in 0..5 {
+                // About 100 bytes: one log fills the buffer.
+                let mut l = log(t * 5 + i);
+                l.contents[1].value = format!("{:<80}", t * 5 + i).into();
+                outcomes.push(producer.send(&key, l).await);
+            }
+            outcomes
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    tokio::time::timeout(Duration::from_secs(20), producer.close())
+        .await
+        .expect("close() hangs");
+    let (mut delivered, mut refused) = (0, 0);
+    for t in tasks {
+        let outcomes = tokio::time::timeout(Duration::from_secs(10), t)
+            .await
+            .expect("a send hangs after close()")
+            .unwrap();
+        for outcome in outcomes {
+            match outcome {
+                Ok(d) => {
+                    tokio::time::timeout(Duration::from_secs(10), d.wait())
+                        .await
+                        .expect("a Delivery hangs after close()")
+                        .unwrap();
+                    delivered += 1;
+                }
+                Err(e) => {
+                    assert!(e.to_string().contains("closed"), "{e}");
+                    refused += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(delivered + refused, 32 * 5);
+    assert!(
+        delivered > 0 && refused > 0,
+        "{delivered} delivered, {refused} refused"
+    );
+    let stored: usize = read_all(&c, "prod-close", "ls")
+        .await
+        .values()
+        .map(Vec::len)
+        .sum();
+    assert_eq!(stored, delivered, "every delivered log stored once");
 }
