@@ -382,19 +382,10 @@ impl CaseCtx {
         expected: impl Display,
         observed: impl Display,
     ) -> Stop {
-        let check = Check {
-            what: what.into(),
-            expected: expected.to_string(),
-            observed: observed.to_string(),
-            passed: false,
-            detail: false,
-        };
-        let stop = Stop::Fail {
-            expected: format!("{}: {}", check.what, check.expected),
-            observed: check.observed.clone(),
-        };
-        self.checks.push(check);
-        stop
+        match self.record(what.into(), expected, observed, false, false) {
+            Err(stop) => stop,
+            Ok(()) => unreachable!("record stops on every failed check"),
+        }
     }
 
     /// Records that `observed == expected` (both shown with `{:?}`).
@@ -528,6 +519,19 @@ impl CaseCtx {
                 "JSON",
                 String::from_utf8_lossy(&resp.body),
             )),
+        }
+    }
+
+    /// Checks a 200 JSON answer whose body is an array and returns its elements.
+    pub fn require_json_array(
+        &mut self,
+        what: impl Into<String>,
+        resp: &Response,
+    ) -> Result<Vec<Value>, Stop> {
+        let what = what.into();
+        match self.require_json(what.clone(), resp)? {
+            Value::Array(elements) => Ok(elements),
+            other => Err(self.fail(format!("{what}: body"), "a JSON array", other)),
         }
     }
 

@@ -14,7 +14,7 @@ use sls_protocol::signature::{
     content_md5_hex, sha256_hex, v1_authorization, v4_authorization, SignRequest,
 };
 
-use crate::target::{SignVersion, Target};
+use crate::target::{effective_port, SignVersion, Target};
 use crate::Error;
 
 /// How a request is signed.
@@ -161,16 +161,6 @@ impl Request {
         self.skew_secs = secs;
         self
     }
-
-    /// The method.
-    pub fn method(&self) -> &Method {
-        &self.method
-    }
-
-    /// The path.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
 }
 
 /// An answer, as received.
@@ -283,18 +273,14 @@ impl Client {
                 None => host,
             },
             HostForm::WithoutPort => host,
-            HostForm::WithPort => format!("{host}:{}", endpoint.effective_port()),
+            HostForm::WithPort => format!("{host}:{}", effective_port(endpoint)),
         }
     }
 
     /// The URL a request goes to (query form-encoded, `+` for spaces, like the Python and Go SDKs).
     fn url(&self, req: &Request) -> Result<reqwest::Url, Error> {
-        let endpoint = &self.target.endpoint;
-        let authority = match &req.project {
-            Some(p) => format!("{p}.{}", endpoint.authority()),
-            None => endpoint.authority(),
-        };
-        let mut text = format!("{}://{authority}{}", endpoint.scheme.as_str(), req.path);
+        let mut text = self.target.endpoint.base_url(req.project.as_deref());
+        text.push_str(&req.path);
         if !req.query.is_empty() {
             let mut query = form_urlencoded::Serializer::new(String::new());
             for (k, v) in &req.query {

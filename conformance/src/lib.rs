@@ -20,12 +20,12 @@
 //! # Example
 //!
 //! ```no_run
-//! use sls_conformance::{run, Group, RunOptions, Selection, Target, PENDING_GROUPS};
+//! use sls_conformance::{run, Group, RunOptions, Selection, Target};
 //!
 //! # async fn example() -> Result<(), sls_conformance::Error> {
 //! let target = Target::new("localhost:18080", "sls-emu-access-key-id", "sls-emu-access-key-secret")?;
 //! let mut options = RunOptions::new(target);
-//! options.selection = Selection::all().skipping(PENDING_GROUPS);
+//! options.selection = Selection::only(&[Group::Put, Group::Pull]);
 //! let report = run(&options).await?;
 //! println!("{}", report.to_markdown());
 //! assert!(!report.has_failures());
@@ -49,8 +49,3 @@ pub use error::Error;
 pub use report::Report;
 pub use runner::{run, RunOptions, Selection};
 pub use target::{SignVersion, Target};
-
-/// Groups whose API the emulator does not implement yet. The in-process CI run skips exactly
-/// these; a group leaves this list when the emulator implements it, and its cases run in CI from
-/// then on. Empty: every group runs.
-pub const PENDING_GROUPS: &[Group] = &[];

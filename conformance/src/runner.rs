@@ -120,7 +120,7 @@ pub async fn run(options: &RunOptions) -> Result<Report, Error> {
     let fixtures = Fixtures::for_run(&run_id);
     let mut report = Report {
         tool: concat!("sls-conformance ", env!("CARGO_PKG_VERSION")).to_owned(),
-        endpoint: options.target.endpoint.to_string(),
+        endpoint: options.target.endpoint.base_url(None),
         signature: options.target.sign_version,
         region: options.target.region.clone(),
         project: project.clone(),
@@ -253,11 +253,15 @@ async fn setup(
         }
         created.push(Resource::Project(project.to_owned()));
     }
-    let resp = poll(settle, || async {
-        client
-            .send(&Request::new(Method::GET, "/").project(project))
-            .await
-    })
+    let resp = poll_until(
+        settle,
+        || async {
+            client
+                .send(&Request::new(Method::GET, "/").project(project))
+                .await
+        },
+        |r| r.status == 200,
+    )
     .await?;
     if resp.status != 200 {
         return Err(failed(format!("GetProject {project}"), resp.summary()));
@@ -293,11 +297,15 @@ pub async fn wait_for_logstore(
     settle: Duration,
 ) -> Result<(), Error> {
     let path = format!("/logstores/{name}/shards");
-    let resp = poll(settle, || async {
-        client
-            .send(&Request::new(Method::GET, path.as_str()).project(project))
-            .await
-    })
+    let resp = poll_until(
+        settle,
+        || async {
+            client
+                .send(&Request::new(Method::GET, path.as_str()).project(project))
+                .await
+        },
+        |r| r.status == 200,
+    )
     .await?;
     if resp.status == 200 {
         Ok(())
@@ -309,8 +317,12 @@ pub async fn wait_for_logstore(
     }
 }
 
-/// Sends until the answer is 200 or `settle` has passed; returns the last answer.
-async fn poll<F, Fut>(settle: Duration, mut send: F) -> Result<Response, Error>
+/// Sends until `done` holds for the answer or `settle` has passed; returns the last answer.
+pub(crate) async fn poll_until<F, Fut>(
+    settle: Duration,
+    mut send: F,
+    done: impl Fn(&Response) -> bool,
+) -> Result<Response, Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<Response, Error>>,
@@ -318,7 +330,7 @@ where
     let deadline = Instant::now() + settle;
     loop {
         let resp = send().await?;
-        if resp.status == 200 || Instant::now() >= deadline {
+        if done(&resp) || Instant::now() >= deadline {
             return Ok(resp);
         }
         tokio::time::sleep(POLL_INTERVAL).await;

@@ -9,116 +9,38 @@ use serde::Serialize;
 
 use crate::Error;
 
-/// `http` or `https`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scheme {
-    /// Plain HTTP (the default when the endpoint has no scheme, as in every SLS SDK).
-    Http,
-    /// HTTPS (rustls, web PKI roots).
-    Https,
-}
+pub use sls_client::{Endpoint, Scheme};
 
-impl Scheme {
-    /// `http` or `https`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        }
-    }
-
-    /// 80 or 443.
-    pub fn default_port(self) -> u16 {
-        match self {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        }
-    }
-}
-
-/// A parsed SLS endpoint: `[http://|https://]host[:port]` (SLS-API.md §2.2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Endpoint {
-    /// The scheme; `http` when none was given.
-    pub scheme: Scheme,
-    /// Host name, lower-cased, e.g. `cn-hangzhou.log.aliyuncs.com` or `localhost`.
-    pub host: String,
-    /// The port, when the endpoint names one.
-    pub port: Option<u16>,
-}
-
-impl Endpoint {
-    /// Parses `host[:port]`, optionally prefixed by `http://` or `https://`, with an optional
-    /// trailing `/`.
-    ///
-    /// # Errors
-    /// [`Error::InvalidEndpoint`] for an empty host, a host with characters other than
-    /// `[A-Za-z0-9.-]` (SLS project hosts are `<project>.<host>`, so IP literals of IPv6 cannot
-    /// work), a path, or a port that is not a number.
-    pub fn parse(text: &str) -> Result<Endpoint, Error> {
-        let invalid = |reason: &str| Error::InvalidEndpoint {
+/// Parses an endpoint with [`sls_client::Endpoint::parse`]: `host[:port]`, optionally prefixed
+/// by `http://` or `https://`, with an optional trailing `/` (SLS-API.md §2.2).
+///
+/// # Errors
+/// [`Error::InvalidEndpoint`] for an empty host, a host with characters other than
+/// `[A-Za-z0-9.-]` (SLS project hosts are `<project>.<host>`, so IPv6 literals cannot work), a
+/// path, or a port that is not a number.
+pub fn parse_endpoint(text: &str) -> Result<Endpoint, Error> {
+    Endpoint::parse(text).map_err(|e| {
+        let reason = match e {
+            sls_client::Error::Config(message) => message,
+            other => other.to_string(),
+        };
+        // The client's message repeats the endpoint, which `InvalidEndpoint` already shows.
+        let prefix = format!("endpoint {text:?}: ");
+        Error::InvalidEndpoint {
             endpoint: text.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let trimmed = text.trim();
-        let (scheme, rest) = if let Some(rest) = trimmed.strip_prefix("https://") {
-            (Scheme::Https, rest)
-        } else if let Some(rest) = trimmed.strip_prefix("http://") {
-            (Scheme::Http, rest)
-        } else {
-            (Scheme::Http, trimmed)
-        };
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        if rest.contains('/') {
-            return Err(invalid("an endpoint has no path"));
+            reason: reason
+                .strip_prefix(&prefix)
+                .map_or_else(|| reason.clone(), str::to_owned),
         }
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((host, port)) => {
-                let port: u16 = port
-                    .parse()
-                    .map_err(|_| invalid("the port is not a number from 0 to 65535"))?;
-                (host, Some(port))
-            }
-            None => (rest, None),
-        };
-        if host.is_empty() {
-            return Err(invalid("the host is empty"));
-        }
-        if !host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-        {
-            return Err(invalid(
-                "the host may only contain letters, digits, '.' and '-'",
-            ));
-        }
-        Ok(Endpoint {
-            scheme,
-            host: host.to_ascii_lowercase(),
-            port,
-        })
-    }
-
-    /// `host` plus `:port` when the endpoint names a port: the authority of a project-less
-    /// request, and the suffix of every project host.
-    pub fn authority(&self) -> String {
-        match self.port {
-            Some(port) => format!("{}:{port}", self.host),
-            None => self.host.clone(),
-        }
-    }
-
-    /// The port connections use: the explicit one, else the scheme's default.
-    pub fn effective_port(&self) -> u16 {
-        self.port.unwrap_or(self.scheme.default_port())
-    }
+    })
 }
 
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}://{}", self.scheme.as_str(), self.authority())
-    }
+/// The port connections use: the endpoint's explicit one, else the scheme's default (80, 443).
+pub fn effective_port(endpoint: &Endpoint) -> u16 {
+    endpoint.port.unwrap_or(match endpoint.scheme {
+        Scheme::Http => 80,
+        Scheme::Https => 443,
+    })
 }
 
 /// Which signature the suite signs ordinary requests with (SLS-API.md §3).
@@ -176,14 +98,14 @@ impl Target {
     /// A target signing with V1, region `cn-hangzhou`, connecting by DNS.
     ///
     /// # Errors
-    /// [`Error::InvalidEndpoint`] as [`Endpoint::parse`].
+    /// [`Error::InvalidEndpoint`] as [`parse_endpoint`].
     pub fn new(
         endpoint: &str,
         access_key_id: impl Into<String>,
         access_key_secret: impl Into<String>,
     ) -> Result<Target, Error> {
         Ok(Target {
-            endpoint: Endpoint::parse(endpoint)?,
+            endpoint: parse_endpoint(endpoint)?,
             access_key_id: access_key_id.into(),
             access_key_secret: access_key_secret.into(),
             sign_version: SignVersion::V1,
@@ -217,27 +139,37 @@ mod tests {
 
     #[test]
     fn parses_endpoint_forms() {
-        let e = Endpoint::parse("localhost:18080").unwrap();
+        let e = parse_endpoint("localhost:18080").unwrap();
         assert_eq!(e.scheme, Scheme::Http);
         assert_eq!(e.host, "localhost");
         assert_eq!(e.port, Some(18080));
-        assert_eq!(e.authority(), "localhost:18080");
+        assert_eq!(effective_port(&e), 18080);
+        assert_eq!(e.base_url(None), "http://localhost:18080");
 
-        let e = Endpoint::parse("https://cn-hangzhou.log.aliyuncs.com/").unwrap();
+        let e = parse_endpoint("https://cn-hangzhou.log.aliyuncs.com/").unwrap();
         assert_eq!(e.scheme, Scheme::Https);
         assert_eq!(e.port, None);
-        assert_eq!(e.effective_port(), 443);
-        assert_eq!(e.to_string(), "https://cn-hangzhou.log.aliyuncs.com");
+        assert_eq!(effective_port(&e), 443);
+        assert_eq!(e.base_url(None), "https://cn-hangzhou.log.aliyuncs.com");
 
-        let e = Endpoint::parse("http://SLS.Local").unwrap();
+        let e = parse_endpoint("http://SLS.Local").unwrap();
         assert_eq!(e.host, "sls.local");
-        assert_eq!(e.effective_port(), 80);
+        assert_eq!(effective_port(&e), 80);
     }
 
     #[test]
     fn rejects_bad_endpoints() {
         for bad in ["", "http://", "host:port", "host/path", "[::1]:80", "a_b.c"] {
-            assert!(Endpoint::parse(bad).is_err(), "{bad:?}");
+            match parse_endpoint(bad) {
+                Err(Error::InvalidEndpoint { endpoint, reason }) => {
+                    assert_eq!(endpoint, bad);
+                    assert!(
+                        !reason.is_empty() && !reason.starts_with("endpoint "),
+                        "{reason:?}"
+                    );
+                }
+                other => panic!("{bad:?}: {other:?}"),
+            }
         }
     }
 

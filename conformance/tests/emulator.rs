@@ -1,9 +1,8 @@
 //! The conformance suite against an in-process emulator, once signing with V1 and once with V4,
-//! every group except [`PENDING_GROUPS`]. Any failing case fails the test, which prints the
-//! Markdown report.
+//! every group. Any failing or skipped case fails the test, which prints the Markdown report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sls_conformance::{run, Outcome, RunOptions, Selection, SignVersion, Target, PENDING_GROUPS};
+use sls_conformance::{run, Outcome, RunOptions, SignVersion, Target};
 use sls_emulator::testing::TestServer;
 
 async fn run_suite(version: SignVersion) {
@@ -17,8 +16,7 @@ async fn run_suite(version: SignVersion) {
     .unwrap()
     .with_sign_version(version)
     .with_connect_to(server.addr());
-    let mut options = RunOptions::new(target);
-    options.selection = Selection::all().skipping(PENDING_GROUPS);
+    let options = RunOptions::new(target);
     let report = run(&options).await.expect("the suite runs");
 
     assert!(
@@ -32,18 +30,10 @@ async fn run_suite(version: SignVersion) {
         "cleanup warnings: {:?}",
         report.cleanup_warnings
     );
-    // Nothing outside the pending groups may be skipped except by its own decision, and no
-    // pending case may pass without running.
+    // Every group runs against the emulator: a skipped case proved nothing.
     for case in &report.cases {
-        let pending = PENDING_GROUPS.contains(&case.group);
-        match &case.outcome {
-            Outcome::Pass => assert!(!pending, "{} passed without running", case.id),
-            Outcome::Skip { reason } if !pending => assert!(
-                case.id == "errors.internal-server-error",
-                "{} skipped: {reason}",
-                case.id
-            ),
-            _ => {}
+        if let Outcome::Skip { reason } = &case.outcome {
+            panic!("{} skipped: {reason}", case.id);
         }
     }
     assert!(report.summary.passed > 50, "{:?}", report.summary);

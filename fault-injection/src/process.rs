@@ -600,9 +600,6 @@ pub struct ManagedProcess {
     restarts: u32,
 }
 
-/// The name the issue uses for a managed consumer process.
-pub type ConsumerProcess = ManagedProcess;
-
 impl ManagedProcess {
     /// Spawns `command`. Its stdio is whatever `command` says (inherited by default); if it is
     /// piped, the caller must read the pipes of each spawn (`child_mut`).

@@ -583,19 +583,18 @@ fn decide(shared: &Shared, method: &str, target: &str) -> (Vec<Fired>, Vec<Fired
             continue;
         }
         let fired = rng.gen::<f64>() < t.toxicity;
-        let mut delay = None;
-        if fired {
-            let d = match &t.kind {
-                ToxicKind::Latency { latency, jitter } => jittered(rng, *latency, *jitter),
-                _ => Duration::ZERO,
-            };
-            if matches!(t.kind, ToxicKind::Latency { .. }) {
-                delay = Some(d);
+        // Only a fired latency toxic has a delay (and draws its jitter).
+        let delay = match &t.kind {
+            ToxicKind::Latency { latency, jitter } if fired => {
+                Some(jittered(rng, *latency, *jitter))
             }
+            _ => None,
+        };
+        if fired {
             let f = Fired {
                 name: t.name.clone(),
                 kind: t.kind.clone(),
-                delay: d,
+                delay: delay.unwrap_or(Duration::ZERO),
                 slice_seed: rng.gen(),
             };
             match t.direction {
@@ -771,10 +770,9 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
     /// Reads more bytes into the buffer; `false` at end of stream. Cancel-safe: bytes join
     /// the buffer only once a read has completed.
     async fn fill(&mut self) -> std::io::Result<bool> {
-        let mut chunk = [0u8; 16 * 1024];
-        let n = self.r.read(&mut chunk).await?;
-        self.buf
-            .extend_from_slice(chunk.get(..n).unwrap_or_default());
+        self.buf.reserve(16 * 1024);
+        // `read_buf` is cancel-safe: it appends only what a completed read returned.
+        let n = self.r.read_buf(&mut self.buf).await?;
         Ok(n > 0)
     }
 
@@ -811,7 +809,7 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
         let Some(head) = self.take_through(b"\r\n\r\n").await? else {
             return Ok(None);
         };
-        let text = String::from_utf8_lossy(&head).into_owned();
+        let text = String::from_utf8_lossy(&head);
         let mut first = text.lines().next().unwrap_or_default().split(' ');
         let method = first.next().unwrap_or_default().to_string();
         let target = first.next().unwrap_or_default().to_string();
@@ -831,7 +829,7 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
         let Some(head) = self.take_through(b"\r\n\r\n").await? else {
             return Ok(None);
         };
-        let text = String::from_utf8_lossy(&head).into_owned();
+        let text = String::from_utf8_lossy(&head);
         let status: u16 = text
             .lines()
             .next()

@@ -1,13 +1,12 @@
 //! Checkpoints: GetCheckPoint's shape (one entry per shard, empty checkpoint when never
 //! written), UpdateCheckPoint's query parameters (`consumer`, `forceSuccess` as `True`), the
 //! ownership rule and its errors (SLS-API.md §4.9, §9, §13 pitfalls 7–8; C&P §2).
-//! Pending in the emulator (issue #3).
 
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
-use super::consumer_groups::{heartbeat, logstore_with_group};
+use super::consumer_groups::{heartbeat, heartbeat_until, logstore_with_group};
 use super::{check_fields, get_cursor, Kind};
 use crate::case::{BoxFuture, Case, CaseCtx, CaseResult, Group, Stop};
 use crate::client::{Method, Request, Response};
@@ -122,15 +121,7 @@ async fn get(
         req = req.query("shard", s.to_string());
     }
     let resp = ctx.send(req).await?;
-    let body = ctx.require_json(format!("GetCheckPoint shard={shard:?}"), &resp)?;
-    match body.as_array() {
-        Some(a) => Ok(a.clone()),
-        None => Err(ctx.fail(
-            "GetCheckPoint body (§4.9)",
-            "a JSON array",
-            body.to_string(),
-        )),
-    }
+    ctx.require_json_array(format!("GetCheckPoint shard={shard:?} (§4.9)"), &resp)
 }
 
 /// Fields of a GetCheckPoint entry (§4.9: consumer always present).
@@ -250,13 +241,7 @@ fn force_success_capitalised(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
 fn owner_update(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
     Box::pin(async move {
         let (ls, cg) = logstore_with_group(ctx).await?;
-        let mut held = BTreeSet::new();
-        for _ in 0..3 {
-            held = heartbeat(ctx, &ls, &cg, "c1", &held).await?;
-            if held.contains(&0) {
-                break;
-            }
-        }
+        let held = heartbeat_until(ctx, &ls, &cg, "c1", |held| held.contains(&0)).await?;
         ctx.check(
             "c1 holds shard 0",
             "0 in the heartbeat answer",
@@ -311,13 +296,17 @@ fn invalid_base64(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
 fn not_owner(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
     Box::pin(async move {
         let (ls, cg) = logstore_with_group(ctx).await?;
-        let mut held = BTreeSet::new();
-        for _ in 0..3 {
-            held = heartbeat(ctx, &ls, &cg, "c1", &held).await?;
-        }
+        // All three heartbeats, so that c1 has listed what it was given, not only been given it.
+        let held = heartbeat_until(ctx, &ls, &cg, "c1", |_| false).await?;
         // c2 is alive but, while c1 lists every shard, holds none of them.
         let c2 = heartbeat(ctx, &ls, &cg, "c2", &BTreeSet::new()).await?;
-        let target = held.difference(&c2).next().copied().unwrap_or(0);
+        let what = "c1 holds a shard that c2 was not given";
+        let expected = "a shard in c1's heartbeat answer and not in c2's";
+        let observed = format!("c1 {held:?}, c2 {c2:?}");
+        let Some(target) = held.difference(&c2).next().copied() else {
+            return Err(ctx.fail(what, expected, observed));
+        };
+        ctx.check(what, expected, observed, true)?;
         let cursor = some_cursor(ctx, &ls).await?;
         let resp = update(
             ctx,

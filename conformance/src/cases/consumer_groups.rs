@@ -1,7 +1,6 @@
 //! Consumer groups and heartbeats: create/list/update/delete, joining, the hand-over rule
 //! (no shard goes to a new consumer while its holder still lists it), balance, read-only
 //! shards staying assignable (SLS-API.md §4.9, §9, §13 pitfalls 8 and 10; C&P §1).
-//! Pending in the emulator (issue #3).
 
 use std::collections::BTreeSet;
 
@@ -133,18 +132,37 @@ pub(super) async fn heartbeat(
     held: &BTreeSet<u64>,
 ) -> Result<BTreeSet<u64>, Stop> {
     let resp = heartbeat_raw(ctx, ls, cg, consumer, held).await?;
-    let body = ctx.require_json(format!("heartbeat of {consumer} holding {held:?}"), &resp)?;
-    let ids: Option<BTreeSet<u64>> = body
-        .as_array()
-        .and_then(|a| a.iter().map(Value::as_u64).collect());
+    let answer =
+        ctx.require_json_array(format!("heartbeat of {consumer} holding {held:?}"), &resp)?;
+    let ids: Option<BTreeSet<u64>> = answer.iter().map(Value::as_u64).collect();
     match ids {
         Some(ids) => Ok(ids),
         None => Err(ctx.fail(
             "heartbeat answer (§4.9)",
             "a JSON array of shard ids",
-            body.to_string(),
+            Value::Array(answer),
         )),
     }
+}
+
+/// Heartbeats of `consumer`, each listing what the one before was given, until `done` holds
+/// for the answer, at most 3 (assignment is eventual, not instantaneous: C&P §1.4). Returns the
+/// last answer; judging it is the caller's job.
+pub(super) async fn heartbeat_until(
+    ctx: &mut CaseCtx,
+    ls: &str,
+    cg: &str,
+    consumer: &str,
+    done: impl Fn(&BTreeSet<u64>) -> bool,
+) -> Result<BTreeSet<u64>, Stop> {
+    let mut held = BTreeSet::new();
+    for _ in 0..3 {
+        held = heartbeat(ctx, ls, cg, consumer, &held).await?;
+        if done(&held) {
+            break;
+        }
+    }
+    Ok(held)
 }
 
 /// ListConsumerGroup, checked 200 JSON array; returns the entry named `cg`.
@@ -152,18 +170,17 @@ async fn listed(ctx: &mut CaseCtx, ls: &str, cg: &str) -> Result<Value, Stop> {
     let resp = ctx
         .send(ctx.request(Method::GET, format!("/logstores/{ls}/consumergroups")))
         .await?;
-    let body = ctx.require_json("ListConsumerGroup", &resp)?;
-    let entry = body.as_array().and_then(|a| {
-        a.iter()
-            .find(|e| e.get("name").and_then(Value::as_str) == Some(cg))
-            .cloned()
-    });
+    let groups = ctx.require_json_array("ListConsumerGroup", &resp)?;
+    let entry = groups
+        .iter()
+        .find(|e| e.get("name").and_then(Value::as_str) == Some(cg))
+        .cloned();
     match entry {
         Some(e) => Ok(e),
         None => Err(ctx.fail(
             "ListConsumerGroup lists the group",
             format!("an array with an entry whose name is {cg:?}"),
-            body.to_string(),
+            Value::Array(groups),
         )),
     }
 }
@@ -237,16 +254,7 @@ fn delete(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
 fn heartbeat_join(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
     Box::pin(async move {
         let (ls, cg) = logstore_with_group(ctx).await?;
-        let all: BTreeSet<u64> = [0, 1].into();
-        let mut held = BTreeSet::new();
-        // Eventual, not instantaneous (C&P §1.4): a few heartbeats at most.
-        for _ in 0..3 {
-            held = heartbeat(ctx, &ls, &cg, "c1", &held).await?;
-            if held == all {
-                break;
-            }
-        }
-        ctx.check_eq("shards of a lone consumer", all, held)
+        take_all(ctx, &ls, &cg, "c1").await
     })
 }
 
@@ -266,13 +274,7 @@ fn heartbeat_unknown_group(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
 /// Lets `consumer` heartbeat until it holds every shard of the 2-shard logstore.
 async fn take_all(ctx: &mut CaseCtx, ls: &str, cg: &str, consumer: &str) -> Result<(), Stop> {
     let all: BTreeSet<u64> = [0, 1].into();
-    let mut held = BTreeSet::new();
-    for _ in 0..3 {
-        held = heartbeat(ctx, ls, cg, consumer, &held).await?;
-        if held == all {
-            break;
-        }
-    }
+    let held = heartbeat_until(ctx, ls, cg, consumer, |held| *held == all).await?;
     ctx.check_eq(format!("shards of lone consumer {consumer}"), all, held)
 }
 
@@ -343,13 +345,7 @@ fn readonly_shard_assignable(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
         let resp = ctx.send(req).await?;
         ctx.check_ok("SplitShard 0 at 40…", &resp)?;
         let all: BTreeSet<u64> = [0, 1, 2, 3].into();
-        let mut held = BTreeSet::new();
-        for _ in 0..3 {
-            held = heartbeat(ctx, &ls, &cg, "c1", &held).await?;
-            if held == all {
-                break;
-            }
-        }
+        let held = heartbeat_until(ctx, &ls, &cg, "c1", |held| *held == all).await?;
         ctx.check_eq(
             "shards of a lone consumer after the split (readonly 0 included)",
             all,

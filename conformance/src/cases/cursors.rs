@@ -9,8 +9,8 @@ use sls_protocol::headers as h;
 use sls_protocol::proto::LogGroup;
 
 use super::{
-    cursor_value, describe, end_cursor, get_cursor, pull, pull_request, pulled_groups, put_ok,
-    same_group, sample_group, PutPath,
+    check_groups, cursor_value, end_cursor, get_cursor, pull, pull_request, pulled_groups, put_ok,
+    sample_group, PutPath,
 };
 use crate::case::{BoxFuture, Case, CaseCtx, CaseResult, Group, Stop};
 use crate::client::Method;
@@ -177,12 +177,11 @@ fn group_at_each_cursor(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
         for (i, sent) in (0i64..).zip(&groups) {
             let resp = pull(ctx, &ls, 0, start + i, 1).await?;
             let got = pulled_groups(ctx, &resp)?;
-            let got_one = got.first().map(describe).unwrap_or_default();
-            ctx.check(
+            check_groups(
+                ctx,
                 format!("LogGroup at cursor start+{i}"),
-                describe(sent),
-                got_one,
-                got.len() == 1 && got.first().is_some_and(|g| same_group(sent, g)),
+                std::slice::from_ref(sent),
+                &got,
             )?;
         }
         Ok(())
@@ -313,17 +312,7 @@ fn unpadded_accepted(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
         let resp = ctx.send(req).await?;
         ctx.check_ok(format!("PullLogs cursor={unpadded} (unpadded)"), &resp)?;
         let got = pulled_groups(ctx, &resp)?;
-        let sent = groups.first().map(describe).unwrap_or_default();
-        ctx.check(
-            "LogGroup read from the unpadded cursor",
-            sent,
-            got.iter().map(describe).collect::<Vec<_>>().join(" | "),
-            got.len() == 1
-                && groups
-                    .first()
-                    .zip(got.first())
-                    .is_some_and(|(s, g)| same_group(s, g)),
-        )
+        check_groups(ctx, "LogGroup read from the unpadded cursor", &groups, &got)
     })
 }
 

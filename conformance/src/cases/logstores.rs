@@ -1,13 +1,12 @@
 //! Logstores: create (with the keys SDKs send), the GetLogStore JSON, list with count/total,
 //! paging and the name filter, update, delete (SLS-API.md §4.3).
 
-use std::time::{Duration, Instant};
-
 use serde_json::{json, Value};
 
 use super::{check_fields, temp_logstore, Kind};
 use crate::case::{BoxFuture, Case, CaseCtx, CaseResult, Group, Resource, Stop};
 use crate::client::Method;
+use crate::runner::poll_until;
 
 pub(super) const CASES: &[Case] = &[
     Case {
@@ -299,20 +298,14 @@ fn delete(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
             .send(ctx.request(Method::DELETE, format!("/logstores/{name}")))
             .await?;
         ctx.check_empty_ok("DeleteLogStore", &resp)?;
-        let deadline = Instant::now() + ctx.settle();
-        loop {
-            let resp = ctx
-                .send(ctx.request(Method::GET, format!("/logstores/{name}")))
-                .await?;
-            if resp.status == 404 || Instant::now() >= deadline {
-                return ctx.check_error(
-                    "GetLogStore after DeleteLogStore",
-                    &resp,
-                    &[404],
-                    &["LogStoreNotExist"],
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+        let client = ctx.client().clone();
+        let req = ctx.request(Method::GET, format!("/logstores/{name}"));
+        let resp = poll_until(ctx.settle(), || client.send(&req), |r| r.status == 404).await?;
+        ctx.check_error(
+            "GetLogStore after DeleteLogStore",
+            &resp,
+            &[404],
+            &["LogStoreNotExist"],
+        )
     })
 }

@@ -24,7 +24,7 @@ use sls_protocol::cursor::{decode_cursor, encode_cursor};
 use sls_protocol::headers as h;
 use sls_protocol::proto::{Log, LogContent, LogGroup, LogGroupList, LogTag, Message};
 
-use crate::case::{Case, CaseCtx, Resource, Stop};
+use crate::case::{Case, CaseCtx, CaseResult, Resource, Stop};
 use crate::client::{Method, Request, Response};
 use crate::runner::wait_for_logstore;
 
@@ -151,6 +151,23 @@ pub(crate) fn same_group(sent: &LogGroup, got: &LogGroup) -> bool {
         && sent.topic == got.topic
         && sent.source == got.source
         && sent.log_tags.iter().all(|t| got.log_tags.contains(t))
+}
+
+/// Checks that `got` holds exactly the groups of `sent`, in order ([`same_group`] each),
+/// showing both as [`describe`]d lists joined by ` | `.
+pub(crate) fn check_groups(
+    ctx: &mut CaseCtx,
+    what: impl Into<String>,
+    sent: &[LogGroup],
+    got: &[LogGroup],
+) -> CaseResult {
+    let shown = |groups: &[LogGroup]| groups.iter().map(describe).collect::<Vec<_>>().join(" | ");
+    ctx.check(
+        what,
+        shown(sent),
+        shown(got),
+        got.len() == sent.len() && sent.iter().zip(got).all(|(s, g)| same_group(s, g)),
+    )
 }
 
 /// Where a PutLogs goes (SLS-API.md §4.7.1).

@@ -1,13 +1,12 @@
 //! Projects: ListProject vs GetProject on `/` (told apart by the Host), the project JSON,
 //! create/update/delete, and the Host forms clients send (SLS-API.md §2.1–2.2, §4.2).
 
-use std::time::{Duration, Instant};
-
 use serde_json::{json, Value};
 
 use super::{check_fields, Kind};
 use crate::case::{BoxFuture, Case, CaseCtx, CaseResult, Group, Resource};
 use crate::client::{HostForm, Method, Request};
+use crate::runner::poll_until;
 
 /// Fields of a GetProject object and of ListProject entries (§4.2; Rust SDK, REPORT §2.6).
 const PROJECT_FIELDS: &[(&str, Kind)] = &[
@@ -235,21 +234,15 @@ fn create_update_delete(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
             .await?;
         ctx.check_empty_ok("DeleteProject", &resp)?;
         // Real SLS may take a moment to forget a project.
-        let deadline = Instant::now() + ctx.settle();
-        loop {
-            let resp = ctx
-                .send(Request::new(Method::GET, "/").project(name.clone()))
-                .await?;
-            if resp.status == 404 || Instant::now() >= deadline {
-                return ctx.check_error(
-                    "GetProject after DeleteProject",
-                    &resp,
-                    &[404],
-                    &["ProjectNotExist"],
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+        let client = ctx.client().clone();
+        let req = Request::new(Method::GET, "/").project(name.clone());
+        let resp = poll_until(ctx.settle(), || client.send(&req), |r| r.status == 404).await?;
+        ctx.check_error(
+            "GetProject after DeleteProject",
+            &resp,
+            &[404],
+            &["ProjectNotExist"],
+        )
     })
 }
 

@@ -6,7 +6,7 @@ use sls_protocol::cursor::encode_cursor;
 use sls_protocol::headers as h;
 
 use super::cursors::write_groups;
-use super::{cursor_value, describe, get_cursor, pull_request, pulled_groups, same_group};
+use super::{check_groups, cursor_value, get_cursor, pull, pull_request, pulled_groups};
 use crate::case::{BoxFuture, Case, CaseCtx, CaseResult, Group};
 use crate::client::{Method, Response};
 
@@ -96,12 +96,7 @@ async fn pull_with_encoding(
         &resp,
     )?;
     let got = pulled_groups(ctx, &resp)?;
-    ctx.check(
-        "LogGroup read back",
-        groups.iter().map(describe).collect::<Vec<_>>().join(" | "),
-        got.iter().map(describe).collect::<Vec<_>>().join(" | "),
-        got.len() == groups.len() && groups.iter().zip(&got).all(|(s, g)| same_group(s, g)),
-    )?;
+    check_groups(ctx, "LogGroup read back", &groups, &got)?;
     Ok(resp)
 }
 
@@ -125,9 +120,7 @@ fn count_matches_body(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
     Box::pin(async move {
         let (ls, start, _) = write_groups(ctx, 3).await?;
         for count in [2u32, 3] {
-            let req = pull_request(ctx, &ls, 0, &encode_cursor(start), count, Some("lz4"));
-            let resp = ctx.send(req).await?;
-            ctx.check_ok(format!("PullLogs count={count}"), &resp)?;
+            let resp = pull(ctx, &ls, 0, start, count).await?;
             let groups = pulled_groups(ctx, &resp)?;
             ctx.check_eq(
                 format!("LogGroups returned for count={count} (3 available)"),
@@ -228,12 +221,7 @@ fn type_logs(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
         let resp = ctx.send(req).await?;
         ctx.check_ok("PullLogs type=logs", &resp)?;
         let got = pulled_groups(ctx, &resp)?;
-        ctx.check(
-            "LogGroup read with type=logs",
-            groups.iter().map(describe).collect::<Vec<_>>().join(" | "),
-            got.iter().map(describe).collect::<Vec<_>>().join(" | "),
-            got.len() == 1 && groups.iter().zip(&got).all(|(s, g)| same_group(s, g)),
-        )
+        check_groups(ctx, "LogGroup read with type=logs", &groups, &got)
     })
 }
 
@@ -255,9 +243,7 @@ fn end_cursor_param(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
 fn end_of_cursor_flag(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
     Box::pin(async move {
         let (ls, start, _) = write_groups(ctx, 2).await?;
-        let req = pull_request(ctx, &ls, 0, &encode_cursor(start), 100, Some("lz4"));
-        let resp = ctx.send(req).await?;
-        ctx.check_ok("PullLogs up to the end", &resp)?;
+        let resp = pull(ctx, &ls, 0, start, 100).await?;
         ctx.check_eq(
             "x-log-end-of-cursor when next is the end",
             Some("1"),

@@ -2,12 +2,11 @@
 //! and that what is written is what PullLogs returns (SLS-API.md §4.7, §5, §6).
 
 use sls_protocol::compression::CompressType;
-use sls_protocol::cursor::encode_cursor;
 use sls_protocol::proto::{Log, LogContent, LogGroup, LogTag, Message};
 
 use super::{
-    describe, end_cursor, get_cursor, now_secs, pull_request, pulled_groups, put_ok, put_request,
-    same_group, sample_group, temp_logstore_with, vector_group, PutPath,
+    check_groups, end_cursor, get_cursor, now_secs, pull, pull_request, pulled_groups, put_ok,
+    put_request, sample_group, temp_logstore_with, vector_group, PutPath,
 };
 use crate::case::{BoxFuture, Case, CaseCtx, CaseResult, Group};
 use crate::client::Method;
@@ -93,16 +92,9 @@ async fn write_and_read(
 
 /// Pulls from `start` and checks exactly `sent` is there.
 async fn read_back(ctx: &mut CaseCtx, ls: &str, start: i64, sent: &LogGroup) -> CaseResult {
-    let req = pull_request(ctx, ls, 0, &encode_cursor(start), 10, Some("lz4"));
-    let resp = ctx.send(req).await?;
-    ctx.check_ok("PullLogs of what was written", &resp)?;
+    let resp = pull(ctx, ls, 0, start, 10).await?;
     let got = pulled_groups(ctx, &resp)?;
-    ctx.check(
-        "LogGroup read back",
-        describe(sent),
-        got.iter().map(describe).collect::<Vec<_>>().join(" | "),
-        got.len() == 1 && got.first().is_some_and(|g| same_group(sent, g)),
-    )
+    check_groups(ctx, "LogGroup read back", std::slice::from_ref(sent), &got)
 }
 
 fn raw_protobuf(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
@@ -245,12 +237,11 @@ fn append_meta_tags(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
                     .map(|t| String::from_utf8_lossy(&t.value).into_owned())
             })
         };
-        let shown = got.iter().map(describe).collect::<Vec<_>>().join(" | ");
-        ctx.check(
+        check_groups(
+            ctx,
             "the written LogGroup with its own tags",
-            describe(&group),
-            &shown,
-            got.len() == 1 && got.first().is_some_and(|g| same_group(&group, g)),
+            std::slice::from_ref(&group),
+            &got,
         )?;
         let ip = tag("__client_ip__");
         ctx.check(

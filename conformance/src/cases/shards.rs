@@ -73,11 +73,7 @@ async fn list_shards(ctx: &mut CaseCtx, logstore: &str) -> Result<Vec<Value>, St
     let resp = ctx
         .send(ctx.request(Method::GET, format!("/logstores/{logstore}/shards")))
         .await?;
-    let body = ctx.require_json(format!("ListShards {logstore}"), &resp)?;
-    match body.as_array() {
-        Some(a) => Ok(a.clone()),
-        None => Err(ctx.fail("ListShards body (§4.4)", "a JSON array", body.to_string())),
-    }
+    ctx.require_json_array(format!("ListShards {logstore} (§4.4)"), &resp)
 }
 
 /// Is `v` 32 lower-case hex digits?
@@ -221,8 +217,12 @@ fn route_hash_key(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
             (0, "00000000000000000000000000000000"),
             (0, "3fffffffffffffffffffffffffffffff"),
             (1, "40000000000000000000000000000000"),
+            (1, "7fffffffffffffffffffffffffffffff"),
+            (2, "80000000000000000000000000000000"),
             (2, "bfffffffffffffffffffffffffffffff"),
             (3, "c0000000000000000000000000000000"),
+            // The last key below the written end ff…ff (ff…ff itself: shards.route-max-key).
+            (3, "fffffffffffffffffffffffffffffffe"),
         ] {
             route(ctx, key, shard).await?;
         }

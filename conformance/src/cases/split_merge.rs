@@ -1,6 +1,6 @@
 //! SplitShard and MergeShards: answer order, new ids, ranges and statuses, read-only shards
 //! that stay readable but take no writes, and the refusals (SLS-API.md §4.4, §7, §8,
-//! §13 pitfall 10). Pending in the emulator (issue #3).
+//! §13 pitfall 10).
 
 use serde_json::Value;
 use sls_protocol::compression::CompressType;
@@ -128,11 +128,11 @@ async fn shard_action(
 
 /// Checks a 200 JSON array of shards and returns their views.
 fn shard_list(ctx: &mut CaseCtx, what: &str, resp: &Response) -> Result<Vec<ShardView>, Stop> {
-    let body = ctx.require_json(what, resp)?;
-    match body.as_array() {
-        Some(a) => Ok(a.iter().map(view).collect()),
-        None => Err(ctx.fail(format!("{what}: body"), "a JSON array", body.to_string())),
-    }
+    Ok(ctx
+        .require_json_array(what, resp)?
+        .iter()
+        .map(view)
+        .collect())
 }
 
 /// A fresh 2-shard logstore with shard 0 split at 40…: shards 0 (readonly), 2, 3.
