@@ -3,6 +3,8 @@
 #   - libnss-myhostname, so <project>.localhost resolves to loopback (how official clients
 #     reach the emulator at endpoint localhost:PORT);
 #   - python3-venv if `python3 -m venv` is unavailable;
+#   - procps if there is no `kill` program (the process-fault harness sends SIGSTOP/SIGCONT/
+#     SIGTERM with it);
 #   - a venv in .venv with the pinned official Python SDK (scripts/setup-python.sh).
 # The tests start the emulator themselves, in-process, on free ports.
 set -euo pipefail
@@ -39,6 +41,11 @@ fi
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   echo "test.sh: installing python3-venv"
   apt_install python3-venv
+fi
+
+if ! [ -x /bin/kill ] && ! [ -x /usr/bin/kill ]; then
+  echo "test.sh: installing procps (the kill program)"
+  apt_install procps
 fi
 
 scripts/setup-python.sh

@@ -221,6 +221,10 @@ async fn run_one(args: &Args, name: &str, ci_logs: usize, seed: u64) -> bool {
             return false;
         }
     };
+    if let Err(e) = exercised(&history) {
+        eprintln!("chaos: {name} did not exercise what it claims to test: {e} (seed {seed})");
+        return false;
+    }
     let mut report = check(&history);
     for e in expect {
         let (verdict, library, known_bug) = match e {
@@ -231,11 +235,15 @@ async fn run_one(args: &Args, name: &str, ci_logs: usize, seed: u64) -> bool {
                 bug,
             } => (verdict, library, Some(bug.to_string())),
         };
-        let held = report
+        let Some(held) = report
             .verdicts()
             .iter()
             .find(|(n, _)| *n == verdict)
-            .is_some_and(|(_, v)| v.holds);
+            .map(|(_, v)| v.holds)
+        else {
+            eprintln!("chaos: {name} expects an unknown verdict {verdict:?}");
+            return false;
+        };
         report.claims.push(Claim {
             verdict: verdict.into(),
             library: library.into(),
@@ -294,6 +302,29 @@ async fn run_one(args: &Args, name: &str, ci_logs: usize, seed: u64) -> bool {
         dir.display()
     );
     passed
+}
+
+/// A run proves something only if it wrote, had writes acknowledged, read (when it consumes),
+/// and injected a fault before its last activity: a fault after everything was processed, or a
+/// reader that never ran, would make every claim hold (and every loss bug "reproduce").
+fn exercised(h: &sls_e2e::history::History) -> Result<(), String> {
+    use sls_e2e::history::Outcome;
+    if !h.writes.iter().any(|w| w.outcome == Outcome::Ok) {
+        return Err("no write was acknowledged".into());
+    }
+    let last = if h.consumes {
+        h.consumed.iter().map(|c| c.time_ms).max()
+    } else {
+        h.writes.iter().map(|w| w.complete_ms).max()
+    }
+    .ok_or("nothing was processed")?;
+    if !h.faults.iter().any(|f| f.time_ms <= last) {
+        return Err(format!(
+            "no fault before the last activity at {last} ms ({} faults in all)",
+            h.faults.len()
+        ));
+    }
+    Ok(())
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -3,11 +3,13 @@
 //! CONSUMERS-AND-PRODUCERS.md §6 are reproduced as named scenarios that expect the claim to
 //! break (and fail if it no longer does).
 
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sls_client::SplitAt;
+use sls_e2e::history::History;
 use sls_emulator::faults::{Action, Api, When};
 use sls_emulator::testing::TestServer;
 
@@ -44,13 +46,36 @@ async fn settle(rec: &Rec, w: &PyWorkers, secs: u64, mut done: impl FnMut(&PyWor
 }
 
 fn processed_with_prefix(w: &PyWorkers, rec: &Rec, prefix: &str) -> usize {
-    w.events(rec)
-        .consumed
+    w.read(rec, |e| {
+        e.distinct
+            .iter()
+            .filter(|id| id.starts_with(prefix))
+            .count()
+    })
+}
+
+/// Stored ids no reader processed, with their shard.
+fn never_processed(h: &History) -> BTreeMap<String, u32> {
+    let done: HashSet<&str> = h.consumed.iter().map(|c| c.id.as_str()).collect();
+    h.stored
         .iter()
-        .filter(|c| c.id.starts_with(prefix))
-        .map(|c| c.id.as_str())
-        .collect::<std::collections::HashSet<_>>()
-        .len()
+        .filter(|s| !done.contains(s.id.as_str()))
+        .map(|s| (s.id.clone(), s.shard))
+        .collect()
+}
+
+/// Fails the run when a loss does not look like `bug` (e.g. the worker never started, which
+/// would otherwise "reproduce" every loss bug).
+fn signature(bug: &str, matches: bool, missing: &BTreeMap<String, u32>) -> Res<()> {
+    if matches {
+        return Ok(());
+    }
+    let sample: Vec<_> = missing.iter().take(5).collect();
+    Err(format!(
+        "the loss does not have bug {bug}'s signature: {} never processed, e.g. {sample:?}",
+        missing.len()
+    )
+    .into())
 }
 
 /// What the Python worker's bug scenarios expect: `bug` breaks at-least-once, order still holds.
@@ -237,8 +262,20 @@ pub async fn python_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
     server.faults().add(invalid_cursor_once())?;
     rec.fault("PullLogs on shard 0 will answer InvalidCursor once".into());
     let w = backlog_then_more(&rec, &server, &c, p, &PyWorkerOptions::default()).await?;
+    let history = finish(&rec, &server, Some(&w))?;
+    // The bug's signature, not just any loss: only shard 0's backlog is missing, and the
+    // worker went on to process everything written later.
+    let missing = never_processed(&history);
+    signature(
+        "L2",
+        !missing.is_empty()
+            && missing
+                .iter()
+                .all(|(id, shard)| *shard == 0 && id.starts_with("backlog-")),
+        &missing,
+    )?;
     Ok(Run {
-        history: finish(&rec, &server, Some(&w))?,
+        history,
         expect: python_worker_bug(
             "L2: InvalidCursor resets the shard to END (python-sdk tasks.consumer_fetch_task)",
         ),
@@ -256,8 +293,17 @@ pub async fn python_process_error(rec: Rec, p: Params) -> Res<Run> {
         ..PyWorkerOptions::default()
     };
     let w = backlog_then_more(&rec, &server, &c, p, &o).await?;
+    let history = finish(&rec, &server, Some(&w))?;
+    // The bug's signature: what is missing is exactly what process() raised on.
+    let raised = w.read(&rec, |e| e.raised.clone());
+    let missing = never_processed(&history);
+    signature(
+        "L1",
+        !missing.is_empty() && missing.keys().all(|id| raised.contains(id)),
+        &missing,
+    )?;
     Ok(Run {
-        history: finish(&rec, &server, Some(&w))?,
+        history,
         expect: python_worker_bug(
             "L1: a batch whose process() raised is skipped and later checkpointed over",
         ),
@@ -316,8 +362,24 @@ pub async fn python_empty_readonly_shard(rec: Rec, p: Params) -> Res<Run> {
     // Ten heartbeat rounds are plenty for a working client to finish shard 1 and move on.
     settle(&rec, &w, 10, |w| w.distinct(&rec) >= n).await;
     w.stop_all(10);
+    let history = finish(&rec, &server, Some(&w))?;
+    // The bug's signature: shard 0 fully processed, and exactly the children of the empty
+    // shard (2 and 3) never read.
+    let missing = never_processed(&history);
+    let in_children = history
+        .stored
+        .iter()
+        .filter(|s| s.shard == 2 || s.shard == 3)
+        .count();
+    signature(
+        "S1",
+        in_children > 0
+            && missing.len() == in_children
+            && missing.values().all(|s| *s == 2 || *s == 3),
+        &missing,
+    )?;
     Ok(Run {
-        history: finish(&rec, &server, Some(&w))?,
+        history,
         expect: python_worker_bug("S1: an empty read-only shard is never finished, so its children wait forever (python-sdk #126)"),
     })
 }

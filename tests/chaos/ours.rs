@@ -6,7 +6,9 @@ use std::time::Duration;
 use prost::Message;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sls_client::{ExactlyOnce, Log, SledSink, SplitAt, Worker};
+use sls_client::{
+    Commit, ExactlyOnce, Log, LogGroup, SledSink, SplitAt, TransactionalSink, Worker,
+};
 use sls_e2e::history::ConsumeEvent;
 use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
 use sls_emulator::testing::TestServer;
@@ -48,6 +50,22 @@ async fn drain(
         w.shutdown().await;
     }
     Ok(())
+}
+
+/// The end of a scenario where our workers read: drain, stop them, and claim what our worker
+/// claims (at-least-once and per-shard order).
+async fn worker_run(
+    rec: &Rec,
+    server: &TestServer,
+    writer: tokio::task::JoinHandle<Res<()>>,
+    n: usize,
+    workers: Vec<Worker>,
+) -> Res<Run> {
+    drain(rec, writer, n, 120, workers).await?;
+    Ok(Run {
+        history: finish(rec, server)?,
+        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
+    })
 }
 
 fn finish(rec: &Rec, server: &TestServer) -> Res<sls_e2e::history::History> {
@@ -143,6 +161,10 @@ pub async fn producer_network(rec: Rec, p: Params) -> Res<Run> {
     for e in proxy.journal().iter().filter(|e| e.fired) {
         *fired.entry(e.toxic.clone()).or_default() += 1;
     }
+    // Every network toxic must have hit some write, or the scenario proved nothing about it.
+    if fired.len() < 4 {
+        return Err(format!("not every proxy toxic fired: {fired:?}").into());
+    }
     rec.fault(format!("proxy toxics fired over the run: {fired:?}"));
     proxy.shutdown().await;
     Ok(Run {
@@ -156,7 +178,8 @@ pub async fn producer_network(rec: Rec, p: Params) -> Res<Run> {
 pub async fn worker_crash_restart(rec: Rec, p: Params) -> Res<Run> {
     let (server, c) = start(p.seed, 4).await?;
     let mut rng = StdRng::seed_from_u64(p.seed);
-    let writer = spawn_writer(&rec, &c, p.logs, Duration::ZERO);
+    // Spread over the crash schedule (100–600 ms per crash), so the crashes hit processing.
+    let writer = spawn_writer(&rec, &c, p.logs, p.pace(p.crashes as f64 * 0.5));
     let config = worker_config("worker", Duration::from_millis(200));
     for k in 0..p.crashes {
         let w = start_worker(&c, &rec, config.clone()).await?;
@@ -165,11 +188,7 @@ pub async fn worker_crash_restart(rec: Rec, p: Params) -> Res<Run> {
         rec.fault(format!("worker crash #{}", k + 1));
     }
     let w = start_worker(&c, &rec, config).await?;
-    drain(&rec, writer, p.logs, 120, vec![w]).await?;
-    Ok(Run {
-        history: finish(&rec, &server)?,
-        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
-    })
+    worker_run(&rec, &server, writer, p.logs, vec![w]).await
 }
 
 /// The exactly-once pipeline (worker + sled sink) with crashes and 30% of checkpoint answers
@@ -183,9 +202,12 @@ pub async fn eo_pipeline(rec: Rec, p: Params) -> Res<Run> {
         Action::CommitThenReset,
     ))?;
     let dir = crate::support::scratch("sink")?;
-    let sink = SledSink::open(dir.path())?;
+    let sink = Stamped {
+        inner: SledSink::open(dir.path())?,
+        rec: rec.clone(),
+    };
     let mut rng = StdRng::seed_from_u64(p.seed);
-    let writer = spawn_writer(&rec, &c, p.logs, Duration::ZERO);
+    let writer = spawn_writer(&rec, &c, p.logs, p.pace(p.crashes as f64 * 0.5));
     let config = worker_config("pipeline", Duration::from_millis(300));
     for k in 0..p.crashes {
         let s = sink.clone();
@@ -199,40 +221,72 @@ pub async fn eo_pipeline(rec: Rec, p: Params) -> Res<Run> {
     }
     let s = sink.clone();
     let w = Worker::start(c.clone(), config, move |_| ExactlyOnce::new(s.clone())).await?;
-    writer.await??;
-    let n = p.logs;
-    until("the sink to hold every log", 300, || {
-        let applied = sink.outputs()?.len();
-        rec.set_external_consumed(applied);
-        Ok(applied >= n)
-    })
-    .await?;
-    w.shutdown().await;
-    let mut h = finish(&rec, &server)?;
-    let shard_of: BTreeMap<String, u32> =
-        h.stored.iter().map(|s| (s.id.clone(), s.shard)).collect();
-    h.consumed = sink
+    drain(&rec, writer, p.logs, 300, vec![w]).await?;
+    let h = finish(&rec, &server)?;
+    // The sink's own table is the effect; the stamps only say when each record was applied.
+    let mut applied: Vec<String> = sink
+        .inner
         .outputs()?
         .iter()
-        .enumerate()
-        .map(|(i, bytes)| {
-            let id = Log::decode(bytes.as_slice())
+        .map(|bytes| {
+            Log::decode(bytes.as_slice())
                 .map(|l| id_of(&l))
-                .unwrap_or_default();
-            let shard = shard_of.get(&id).copied().unwrap_or(u32::MAX);
-            ConsumeEvent {
-                consumer: "sled sink".into(),
-                shard,
-                id,
-                cursor: 0,
-                time_ms: i as i64,
-            }
+                .unwrap_or_default()
         })
         .collect();
+    // Shards commit concurrently, so compare as multisets: the same records, each as often.
+    let mut stamped: Vec<&str> = h.consumed.iter().map(|c| c.id.as_str()).collect();
+    applied.sort_unstable();
+    stamped.sort_unstable();
+    if applied != stamped {
+        return Err(format!(
+            "the sink holds {} records but {} were stamped as applied",
+            applied.len(),
+            stamped.len()
+        )
+        .into());
+    }
     Ok(Run {
         history: h,
         expect: holds(OUR_EO, &["at-least-once", "exactly-once"]),
     })
+}
+
+/// The pipeline's sink, stamping every record it applies (in apply order) into the history.
+#[derive(Clone)]
+struct Stamped {
+    inner: SledSink,
+    rec: Rec,
+}
+
+impl TransactionalSink for Stamped {
+    fn commit(
+        &self,
+        shard: u32,
+        from: &str,
+        to: &str,
+        groups: &[LogGroup],
+    ) -> sls_client::Result<Commit> {
+        let outcome = self.inner.commit(shard, from, to, groups)?;
+        if outcome == Commit::Applied {
+            let t = self.rec.ms();
+            let cursor = sls_protocol::cursor::decode_cursor(from).unwrap_or(-1);
+            self.rec.consumed(
+                groups
+                    .iter()
+                    .flat_map(|g| &g.logs)
+                    .map(|l| ConsumeEvent {
+                        consumer: "sled sink".into(),
+                        shard,
+                        id: id_of(l),
+                        cursor,
+                        time_ms: t,
+                    })
+                    .collect(),
+            );
+        }
+        Ok(outcome)
+    }
 }
 
 /// C4/C5: two workers; the heartbeats of one are dropped for 2.5 group timeouts at seeded
@@ -264,11 +318,7 @@ pub async fn heartbeat_loss(rec: Rec, p: Params) -> Res<Run> {
         server.faults().remove(&id);
         rec.fault(format!("heartbeats of {victim} pass again"));
     }
-    drain(&rec, writer, p.logs, 120, vec![a, b]).await?;
-    Ok(Run {
-        history: finish(&rec, &server)?,
-        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
-    })
+    worker_run(&rec, &server, writer, p.logs, vec![a, b]).await
 }
 
 /// C2/C3/C21: consumers join a loaded group, one leaves gracefully, one crashes, one restarts
@@ -293,11 +343,7 @@ pub async fn join_leave(rec: Rec, p: Params) -> Res<Run> {
     tokio::time::sleep(pause()).await;
     let d = start_worker(&c, &rec, cfg("c")).await?;
     rec.fault("c restarts under the same name".into());
-    drain(&rec, writer, p.logs, 120, vec![a, d]).await?;
-    Ok(Run {
-        history: finish(&rec, &server)?,
-        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
-    })
+    worker_run(&rec, &server, writer, p.logs, vec![a, d]).await
 }
 
 /// C11/C13: an ordered group while a shard is split and two shards are merged mid-stream.
@@ -318,11 +364,7 @@ pub async fn split_merge_ordered(rec: Rec, p: Params) -> Res<Run> {
     tokio::time::sleep(Duration::from_millis(rng.gen_range(300..800))).await;
     c.merge_shard(PROJECT, LOGSTORE, 3).await?;
     rec.fault("merged shards 3 and 1 into 4".into());
-    drain(&rec, writer, p.logs, 120, vec![a, b]).await?;
-    Ok(Run {
-        history: finish(&rec, &server)?,
-        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
-    })
+    worker_run(&rec, &server, writer, p.logs, vec![a, b]).await
 }
 
 fn ordered(mut c: sls_client::ConsumerConfig) -> sls_client::ConsumerConfig {
@@ -348,11 +390,7 @@ pub async fn clock_jump(rec: Rec, p: Params) -> Res<Run> {
         server.clock().advance_secs(secs);
         rec.fault(format!("emulator clock jumps {secs:+} s"));
     }
-    drain(&rec, writer, p.logs, 120, vec![a, b]).await?;
-    Ok(Run {
-        history: finish(&rec, &server)?,
-        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
-    })
+    worker_run(&rec, &server, writer, p.logs, vec![a, b]).await
 }
 
 /// The emulator process killed with SIGKILL and restarted on the same data folder at seeded

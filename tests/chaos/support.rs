@@ -1,7 +1,7 @@
 //! What every scenario shares: the emulator under test, the history recorder, the ground truth,
 //! the verdicts a scenario expects, and the consumers (ours and the official Python worker).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
@@ -96,6 +96,8 @@ pub struct Rec {
     /// Unix ms at `t0`: converts other processes' wall-clock stamps to run time.
     pub epoch_ms: i64,
     h: Arc<Mutex<History>>,
+    /// Distinct ids processed by in-process readers (what `distinct_consumed` counts).
+    seen: Arc<Mutex<HashSet<String>>>,
     /// Logs processed by readers in other processes (progress only).
     external: Arc<AtomicUsize>,
     /// Logs handed to writers so far (progress only; outcomes are recorded on completion).
@@ -115,6 +117,7 @@ impl Rec {
             t0: Instant::now(),
             epoch_ms: now_epoch_ms(),
             h: Arc::new(Mutex::new(History::new(scenario, seed))),
+            seen: Arc::new(Mutex::new(HashSet::new())),
             external: Arc::new(AtomicUsize::new(0)),
             sent: Arc::new(AtomicUsize::new(0)),
         }
@@ -147,6 +150,24 @@ impl Rec {
         });
     }
 
+    /// Records what an in-process reader processed.
+    pub fn consumed(&self, events: Vec<ConsumeEvent>) {
+        {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            for e in &events {
+                if !seen.contains(&e.id) {
+                    seen.insert(e.id.clone());
+                }
+            }
+        }
+        self.with(|h| h.consumed.extend(events));
+    }
+
+    /// How many distinct ids in-process readers processed.
+    pub fn distinct_consumed(&self) -> usize {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
     /// Counts `n` more logs handed to a writer.
     pub fn sent(&self, n: usize) {
         self.sent.fetch_add(n, Ordering::Relaxed);
@@ -161,6 +182,7 @@ impl Rec {
     pub fn progress(&self) -> String {
         let external = self.external.load(Ordering::Relaxed);
         let sent = self.sent.load(Ordering::Relaxed);
+        let distinct = self.distinct_consumed();
         self.with(|h| {
             let acked: usize = h
                 .writes
@@ -168,12 +190,6 @@ impl Rec {
                 .filter(|w| w.outcome == sls_e2e::history::Outcome::Ok)
                 .map(|w| w.ids.len())
                 .sum();
-            let distinct = h
-                .consumed
-                .iter()
-                .map(|c| c.id.as_str())
-                .collect::<std::collections::HashSet<_>>()
-                .len();
             format!(
                 "{:>6.1} s  sent={sent} outcomes={} acked_logs={} processed={} faults={}",
                 self.t0.elapsed().as_secs_f64(),
@@ -341,15 +357,9 @@ pub async fn until(what: &str, secs: u64, mut done: impl FnMut() -> Res<bool>) -
     Ok(())
 }
 
-/// How many distinct ids the history's readers processed.
+/// How many distinct ids in-process readers processed.
 pub fn distinct_consumed(rec: &Rec) -> usize {
-    rec.with(|h| {
-        h.consumed
-            .iter()
-            .map(|e| e.id.as_str())
-            .collect::<std::collections::HashSet<_>>()
-            .len()
-    })
+    rec.distinct_consumed()
 }
 
 /// Our worker's processor: records what it is handed.
@@ -362,19 +372,19 @@ impl Processor for Recorder {
     async fn process(&mut self, batch: &Batch) -> Processed {
         let t = self.rec.ms();
         let cursor = sls_protocol::cursor::decode_cursor(&batch.cursor).unwrap_or(-1);
-        self.rec.with(|h| {
-            for g in &batch.groups {
-                for l in &g.logs {
-                    h.consumed.push(ConsumeEvent {
-                        consumer: self.consumer.clone(),
-                        shard: batch.shard,
-                        id: id_of(l),
-                        cursor,
-                        time_ms: t,
-                    });
-                }
-            }
-        });
+        let events = batch
+            .groups
+            .iter()
+            .flat_map(|g| &g.logs)
+            .map(|l| ConsumeEvent {
+                consumer: self.consumer.clone(),
+                shard: batch.shard,
+                id: id_of(l),
+                cursor,
+                time_ms: t,
+            })
+            .collect();
+        self.rec.consumed(events);
         Processed::Done
     }
 }
@@ -435,15 +445,18 @@ pub fn scratch(name: &str) -> Res<tempfile::TempDir> {
 }
 
 /// Official Python `ConsumerWorker` processes (`tests/python/consumer_worker.py`), each writing
-/// JSON events to its own file.
+/// JSON events to its own file. The files are read incrementally: each poll parses only the
+/// lines appended since the last one.
 pub struct PyWorkers {
     target: Target,
     dir: tempfile::TempDir,
     group: String,
     workers: Vec<(String, PathBuf, ManagedProcess)>,
+    read: Mutex<Events>,
 }
 
 /// What Python workers recorded.
+#[derive(Default)]
 pub struct Events {
     /// Every log of every processed batch.
     pub consumed: Vec<ConsumeEvent>,
@@ -451,6 +464,12 @@ pub struct Events {
     pub checkpoints: Vec<CheckpointEvent>,
     /// Raised batches and worker errors.
     pub notes: Vec<FaultEvent>,
+    /// Ids of the batches process() raised on.
+    pub raised: HashSet<String>,
+    /// Distinct ids processed.
+    pub distinct: HashSet<String>,
+    /// Per event file: bytes already parsed.
+    offsets: BTreeMap<PathBuf, usize>,
 }
 
 /// Options of one Python worker process.
@@ -471,6 +490,7 @@ impl PyWorkers {
             dir: scratch("py-workers")?,
             group: group.to_string(),
             workers: Vec::new(),
+            read: Mutex::new(Events::default()),
         })
     }
 
@@ -534,104 +554,107 @@ impl PyWorkers {
         }
     }
 
-    /// Every worker's events so far: processed batches become consume events (cursor -1: filled
-    /// from the ground truth), raised batches and errors become fault events.
-    pub fn events(&self, rec: &Rec) -> Events {
-        let mut consumed = Vec::new();
-        let mut checkpoints = Vec::new();
-        let mut notes = Vec::new();
+    /// Parses what the workers appended since the last call, then runs `f` on everything read:
+    /// processed batches as consume events (cursor -1: filled from the ground truth), the forced
+    /// commit after each batch as checkpoint events, raised batches and errors as notes.
+    pub fn read<T>(&self, rec: &Rec, f: impl FnOnce(&Events) -> T) -> T {
+        let mut ev = self.read.lock().unwrap_or_else(|e| e.into_inner());
         for (name, path, _) in &self.workers {
-            let Ok(text) = std::fs::read_to_string(path) else {
+            let Ok(text) = std::fs::read(path) else {
                 continue;
             };
-            for line in text.lines() {
-                let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-                    continue; // a line cut by SIGKILL
-                };
-                let t = rec.run_ms_of_unix(v["t"].as_f64().unwrap_or(0.0));
-                let shard = v["shard"].as_u64().unwrap_or(u64::MAX) as u32;
-                let ids = || {
-                    v["ids"]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .map(|x| x.as_str().unwrap_or_default().to_string())
-                                .collect::<Vec<_>>()
-                        })
-                        .unwrap_or_default()
-                };
-                match v["ev"].as_str().unwrap_or_default() {
-                    "batch" => {
-                        consumed.extend(ids().into_iter().map(|id| ConsumeEvent {
-                            consumer: name.clone(),
-                            shard,
-                            id,
-                            cursor: -1,
-                            time_ms: t,
-                        }));
-                        // The processor then commits the batch's next cursor with force,
-                        // which the emulator accepts (a failure would be a "warn" event).
-                        if let Some(cursor) = v["cursor"]
-                            .as_str()
-                            .and_then(|c| sls_protocol::cursor::decode_cursor(c).ok())
-                        {
-                            checkpoints.push(CheckpointEvent {
-                                consumer: name.clone(),
-                                shard,
-                                cursor,
-                                time_ms: t,
-                            });
-                        }
-                    }
-                    "raise" => {
-                        let ids = ids();
-                        notes.push(FaultEvent {
-                            time_ms: t,
-                            description: format!(
-                                "{name}: process() raised on shard {shard} for {} logs {}..{}",
-                                ids.len(),
-                                ids.first().cloned().unwrap_or_default(),
-                                ids.last().cloned().unwrap_or_default()
-                            ),
-                        })
-                    }
-                    "error" => notes.push(FaultEvent {
-                        time_ms: t,
-                        description: format!("{name}: {}", v["msg"].as_str().unwrap_or_default()),
-                    }),
-                    _ => {}
-                }
+            let from = ev.offsets.get(path).copied().unwrap_or(0).min(text.len());
+            // Only whole lines: a line still being written is read next time.
+            let Some(end) = text[from..].iter().rposition(|&b| b == b'\n') else {
+                continue;
+            };
+            let end = from + end + 1;
+            for line in String::from_utf8_lossy(&text[from..end]).lines() {
+                parse_event(rec, name, line, &mut ev);
             }
+            ev.offsets.insert(path.clone(), end);
         }
-        consumed.sort_by_key(|c| c.time_ms);
-        checkpoints.sort_by_key(|c| c.time_ms);
-        Events {
-            consumed,
-            checkpoints,
-            notes,
-        }
+        f(&ev)
     }
 
     /// Distinct ids processed so far.
     pub fn distinct(&self, rec: &Rec) -> usize {
-        self.events(rec)
-            .consumed
-            .iter()
-            .map(|c| c.id.as_str())
-            .collect::<std::collections::HashSet<_>>()
-            .len()
+        self.read(rec, |e| e.distinct.len())
     }
 
     /// Moves the workers' events into the history.
     pub fn record(&self, rec: &Rec) {
-        let e = self.events(rec);
-        rec.with(|h| {
-            h.consumed.extend(e.consumed);
-            h.consumed.sort_by_key(|c| c.time_ms);
-            h.checkpoints.extend(e.checkpoints);
-            h.checkpoints.sort_by_key(|c| c.time_ms);
-            h.faults.extend(e.notes);
+        let (consumed, checkpoints, notes) = self.read(rec, |e| {
+            (e.consumed.clone(), e.checkpoints.clone(), e.notes.clone())
         });
+        rec.with(|h| {
+            h.consumed.extend(consumed);
+            h.consumed.sort_by_key(|c| c.time_ms);
+            h.checkpoints.extend(checkpoints);
+            h.checkpoints.sort_by_key(|c| c.time_ms);
+            h.faults.extend(notes);
+        });
+    }
+}
+
+/// One line of a worker's event file into `ev` (a line cut by SIGKILL is skipped).
+fn parse_event(rec: &Rec, name: &str, line: &str, ev: &mut Events) {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+        return;
+    };
+    let t = rec.run_ms_of_unix(v["t"].as_f64().unwrap_or(0.0));
+    let shard = v["shard"].as_u64().unwrap_or(u64::MAX) as u32;
+    let ids: Vec<String> = v["ids"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| x.as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    match v["ev"].as_str().unwrap_or_default() {
+        "batch" => {
+            for id in ids {
+                ev.distinct.insert(id.clone());
+                ev.consumed.push(ConsumeEvent {
+                    consumer: name.to_string(),
+                    shard,
+                    id,
+                    cursor: -1,
+                    time_ms: t,
+                });
+            }
+            // The processor then commits the batch's next cursor with force, which the
+            // emulator accepts (a failure would be a "warn" event).
+            if let Some(cursor) = v["cursor"]
+                .as_str()
+                .and_then(|c| sls_protocol::cursor::decode_cursor(c).ok())
+            {
+                ev.checkpoints.push(CheckpointEvent {
+                    consumer: name.to_string(),
+                    shard,
+                    cursor,
+                    time_ms: t,
+                });
+            }
+        }
+        "raise" => {
+            ev.notes.push(FaultEvent {
+                time_ms: t,
+                description: format!(
+                    "{name}: process() raised on shard {shard} for {} logs {}..{}",
+                    ids.len(),
+                    ids.first().cloned().unwrap_or_default(),
+                    ids.last().cloned().unwrap_or_default()
+                ),
+            });
+            ev.raised.extend(ids);
+        }
+        "error" => ev.notes.push(FaultEvent {
+            time_ms: t,
+            description: format!("{name}: {}", v["msg"].as_str().unwrap_or_default()),
+        }),
+        _ => {}
     }
 }
 

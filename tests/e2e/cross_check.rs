@@ -8,7 +8,7 @@ use aliyun_log_producer::{
     log, Producer as OfficialProducer, ProducerConfig as OfficialConfig, ProducerError, SendOptions,
 };
 use sls_client::{
-    BatchKey, Client, Config, CursorFrom, Log, LogContent, LogstoreSpec, Producer, ProducerConfig,
+    BatchKey, Client, Config, Log, LogContent, LogstoreSpec, Producer, ProducerConfig,
 };
 use sls_e2e::{python, repo_root, unique_project};
 use sls_emulator::testing::TestServer;
@@ -135,37 +135,21 @@ async fn official_rust_producer_read_by_our_client() {
     .unwrap();
 
     let mut ids = BTreeSet::new();
-    for shard in c.list_shards(&p, "ls").await.unwrap() {
-        let mut cursor = c
-            .get_cursor(&p, "ls", shard.id, CursorFrom::Begin)
-            .await
-            .unwrap();
-        loop {
-            let r = c
-                .pull_logs(&p, "ls", shard.id, &cursor, 1000, None)
-                .await
+    for (_, g) in sls_e2e::read_all(&c, &p, "ls").await.unwrap() {
+        assert_eq!(g.topic.as_deref(), Some(&b"official"[..]));
+        for l in &g.logs {
+            let get = |k: &[u8]| {
+                l.contents
+                    .iter()
+                    .find(|c| c.key.as_ref() == k)
+                    .map(|c| c.value.to_vec())
+            };
+            assert_eq!(get(b"kind"), Some(b"official".to_vec()));
+            let id: u32 = String::from_utf8(get(b"id").unwrap())
+                .unwrap()
+                .parse()
                 .unwrap();
-            for g in &r.groups {
-                assert_eq!(g.topic.as_deref(), Some(&b"official"[..]));
-                for l in &g.logs {
-                    let get = |k: &[u8]| {
-                        l.contents
-                            .iter()
-                            .find(|c| c.key.as_ref() == k)
-                            .map(|c| c.value.to_vec())
-                    };
-                    assert_eq!(get(b"kind"), Some(b"official".to_vec()));
-                    let id: u32 = String::from_utf8(get(b"id").unwrap())
-                        .unwrap()
-                        .parse()
-                        .unwrap();
-                    assert!(ids.insert(id), "log {id} read twice");
-                }
-            }
-            if r.next_cursor == cursor {
-                break;
-            }
-            cursor = r.next_cursor;
+            assert!(ids.insert(id), "log {id} read twice");
         }
     }
     assert_eq!(ids, (0..1_000).collect());

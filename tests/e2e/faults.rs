@@ -80,29 +80,11 @@ impl Env {
     /// Every `id` stored, with how many times.
     async fn stored(&self) -> BTreeMap<String, usize> {
         let mut out = BTreeMap::new();
-        for s in self.c.list_shards(&self.p, "ls").await.unwrap() {
-            let mut cursor = self
-                .c
-                .get_cursor(&self.p, "ls", s.id, CursorFrom::Begin)
-                .await
-                .unwrap();
-            loop {
-                let r = self
-                    .c
-                    .pull_logs(&self.p, "ls", s.id, &cursor, 1000, None)
-                    .await
-                    .unwrap();
-                for g in &r.groups {
-                    for l in &g.logs {
-                        let id = l.contents.iter().find(|c| c.key.as_ref() == b"id").unwrap();
-                        *out.entry(String::from_utf8(id.value.to_vec()).unwrap())
-                            .or_insert(0) += 1;
-                    }
-                }
-                if r.next_cursor == cursor {
-                    break;
-                }
-                cursor = r.next_cursor;
+        for (_, g) in sls_e2e::read_all(&self.c, &self.p, "ls").await.unwrap() {
+            for l in &g.logs {
+                let id = l.contents.iter().find(|c| c.key.as_ref() == b"id").unwrap();
+                *out.entry(String::from_utf8(id.value.to_vec()).unwrap())
+                    .or_insert(0) += 1;
             }
         }
         out

@@ -209,6 +209,14 @@ impl<'h> Index<'h> {
             .unwrap_or_default()
     }
 
+    /// When `id` was first written (0 if never), without copying its write ops.
+    fn first_invoke(&self, id: &str) -> i64 {
+        self.writes_of
+            .get(id)
+            .and_then(|v| v.iter().map(|w| w.invoke_ms).min())
+            .unwrap_or(0)
+    }
+
     /// The stored copies of `id`.
     fn stored(&self, id: &str) -> Vec<StoredLog> {
         self.stored_of
@@ -294,13 +302,13 @@ fn stored_with(
             continue;
         };
         *field(shards.entry(first.shard).or_default()) += 1;
-        let t = span_of_writes(&ix.writes(id)).0;
+        if class != IdClass::Failed {
+            continue; // counted only: unknown-but-stored is allowed, so it needs no evidence
+        }
+        let t = ix.first_invoke(id);
         if best.is_none_or(|(bt, bid)| (t, *id) < (bt, bid)) {
             best = Some((t, id));
         }
-    }
-    if class != IdClass::Failed {
-        return None;
     }
     let (_, id) = best?;
     let explanation = format!("every write of {id:?} failed definitely, yet it is stored");
@@ -355,7 +363,7 @@ fn duplicates_stored(
         for extra in copies.iter().skip(1) {
             shards.entry(extra.shard).or_default().duplicates_stored += 1;
         }
-        let t = span_of_writes(&ix.writes(id)).0;
+        let t = ix.first_invoke(id);
         if best.is_none_or(|(bt, bid)| (t, *id) < (bt, bid)) {
             best = Some((t, id));
         }
@@ -383,7 +391,7 @@ fn never_consumed(h: &History, ix: &Index, shards: &mut BTreeMap<u32, Counts>) -
             continue;
         };
         shards.entry(first.shard).or_default().never_consumed += 1;
-        let t = span_of_writes(&ix.writes(id)).0;
+        let t = ix.first_invoke(id);
         if best.is_none_or(|(bt, bid)| (t, *id) < (bt, bid)) {
             best = Some((t, id));
         }
@@ -729,6 +737,13 @@ mod tests {
     }
 
     /// Two shards, a and b in shard 0, c in shard 1, each written, stored and consumed once.
+    fn fault(time_ms: i64, description: &str) -> FaultEvent {
+        FaultEvent {
+            time_ms,
+            description: description.into(),
+        }
+    }
+
     fn clean() -> History {
         let mut h = History::new("clean", 42);
         h.shards = vec![
@@ -770,14 +785,8 @@ mod tests {
     #[test]
     fn lost_acknowledged_write_breaks_at_least_once() {
         let mut h = clean();
-        h.faults.push(FaultEvent {
-            time_ms: 21,
-            description: "reset".into(),
-        });
-        h.faults.push(FaultEvent {
-            time_ms: 500,
-            description: "later".into(),
-        });
+        h.faults.push(fault(21, "reset"));
+        h.faults.push(fault(500, "later"));
         h.writes.push(write(&["lost"], 20, Outcome::Ok));
         let r = check(&h);
         assert!(!r.at_least_once.holds && !r.exactly_once.holds && r.order.holds);
@@ -845,14 +854,8 @@ mod tests {
     #[test]
     fn consumer_processing_a_log_twice_breaks_exactly_once() {
         let mut h = clean();
-        h.faults.push(FaultEvent {
-            time_ms: 150,
-            description: "kill -9 c0".into(),
-        });
-        h.faults.push(FaultEvent {
-            time_ms: 900,
-            description: "unrelated".into(),
-        });
+        h.faults.push(fault(150, "kill -9 c0"));
+        h.faults.push(fault(900, "unrelated"));
         h.consumed.push(consume("a", 0, 1, 200));
         let r = check(&h);
         assert!(r.at_least_once.holds && r.order.holds);
@@ -1029,10 +1032,7 @@ mod tests {
     #[test]
     fn checkpoint_regression_is_counted() {
         let mut h = clean();
-        h.faults.push(FaultEvent {
-            time_ms: 115,
-            description: "partition heartbeats".into(),
-        });
+        h.faults.push(fault(115, "partition heartbeats"));
         h.checkpoints.push(checkpoint(0, 1, 120));
         h.checkpoints.push(checkpoint(1, 3, 121));
         let r = check(&h);

@@ -268,6 +268,34 @@ fn evidence_lines(e: &Evidence) -> Vec<String> {
     out
 }
 
+/// The per-shard rows of the counts table, then the total.
+fn rows(r: &Report) -> impl Iterator<Item = (String, &Counts)> {
+    r.shards
+        .iter()
+        .map(|sh| (sh.shard.to_string(), &sh.counts))
+        .chain(std::iter::once(("all".to_string(), &r.overall)))
+}
+
+/// A broken verdict's evidence, or the earlier verdict that showed the same evidence.
+enum Shown<'r> {
+    New(&'r Evidence),
+    Same(&'static str),
+}
+
+/// Evidence of every broken verdict, in display order, each piece shown once.
+fn evidences(r: &Report) -> Vec<(&'static str, Shown<'_>)> {
+    let mut out: Vec<(&'static str, Shown<'_>)> = Vec::new();
+    for (name, v) in r.verdicts() {
+        let Some(e) = &v.evidence else { continue };
+        let first = out.iter().find_map(|(n, s)| match s {
+            Shown::New(seen) if *seen == e => Some(*n),
+            _ => None,
+        });
+        out.push((name, first.map_or(Shown::New(e), Shown::Same)));
+    }
+    out
+}
+
 /// A terminal summary: one line per guarantee with ✔/✘, the per-shard table, the evidence of
 /// each broken guarantee, and how to replay the seed.
 pub fn summary(r: &Report) -> String {
@@ -289,30 +317,25 @@ pub fn summary(r: &Report) -> String {
         let _ = write!(s, " {title:>w$}", w = title.len().max(5));
     }
     s.push('\n');
-    let rows = r
-        .shards
-        .iter()
-        .map(|sh| (sh.shard.to_string(), &sh.counts))
-        .chain(std::iter::once(("all".to_string(), &r.overall)));
-    for (name, c) in rows {
+    for (name, c) in rows(r) {
         let _ = write!(s, "{name:>6}");
         for (title, v) in c.columns() {
             let _ = write!(s, " {v:>w$}", w = title.len().max(5));
         }
         s.push('\n');
     }
-    let mut shown: Vec<(&str, &Evidence)> = Vec::new();
-    for (name, v) in r.verdicts() {
-        let Some(e) = &v.evidence else { continue };
-        if let Some((first, _)) = shown.iter().find(|(_, seen)| *seen == e) {
-            let _ = writeln!(s, "evidence ({name}): same as {first}");
-            continue;
+    for (name, e) in evidences(r) {
+        match e {
+            Shown::Same(first) => {
+                let _ = writeln!(s, "evidence ({name}): same as {first}");
+            }
+            Shown::New(e) => {
+                let _ = writeln!(s, "evidence ({name}):");
+                for line in evidence_lines(e) {
+                    let _ = writeln!(s, "  {line}");
+                }
+            }
         }
-        let _ = writeln!(s, "evidence ({name}):");
-        for line in evidence_lines(e) {
-            let _ = writeln!(s, "  {line}");
-        }
-        shown.push((name, e));
     }
     let _ = writeln!(s, "replay: CHAOS_SEED={}", r.seed);
     s
@@ -551,12 +574,7 @@ pub fn html(r: &Report, h: &History) -> String {
         let _ = write!(s, "<th>{title}</th>");
     }
     s.push_str("</tr>");
-    let rows = r
-        .shards
-        .iter()
-        .map(|sh| (sh.shard.to_string(), &sh.counts))
-        .chain(std::iter::once(("all".to_string(), &r.overall)));
-    for (name, c) in rows {
+    for (name, c) in rows(r) {
         let _ = write!(s, "<tr><th>{name}</th>");
         for (_, v) in c.columns() {
             let _ = write!(s, "<td>{v}</td>");
@@ -564,19 +582,20 @@ pub fn html(r: &Report, h: &History) -> String {
         s.push_str("</tr>");
     }
     s.push_str("</table><h2>Evidence</h2>");
-    let mut shown: Vec<(&str, &Evidence)> = Vec::new();
-    for (name, v) in r.verdicts() {
-        let Some(e) = &v.evidence else { continue };
-        if let Some((first, _)) = shown.iter().find(|(_, seen)| *seen == e) {
-            let _ = write!(s, "<h3>{name}</h3><p>Same as {first}.</p>");
-            continue;
+    let shown = evidences(r);
+    for (name, e) in &shown {
+        match e {
+            Shown::Same(first) => {
+                let _ = write!(s, "<h3>{name}</h3><p>Same as {first}.</p>");
+            }
+            Shown::New(e) => {
+                let _ = write!(
+                    s,
+                    "<h3>{name}</h3><pre>{}</pre>",
+                    escape(&evidence_lines(e).join("\n"))
+                );
+            }
         }
-        let _ = write!(
-            s,
-            "<h3>{name}</h3><pre>{}</pre>",
-            escape(&evidence_lines(e).join("\n"))
-        );
-        shown.push((name, e));
     }
     if shown.is_empty() {
         s.push_str("<p>Every guarantee holds.</p>");
