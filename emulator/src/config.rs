@@ -37,6 +37,12 @@ pub struct Config {
     #[arg(long, env = "SLS_EMU_PORT", default_value_t = 18080)]
     pub port: u16,
 
+    /// More ports to answer on, on the same addresses (comma-separated). The Java SDK and the
+    /// clients built on it cannot put a port in their endpoint: `--extra-ports 80` serves them
+    /// at endpoint `localhost` while other clients keep `localhost:PORT`.
+    #[arg(long, env = "SLS_EMU_EXTRA_PORTS", value_delimiter = ',')]
+    pub extra_ports: Vec<u16>,
+
     /// Addresses to listen on, comma-separated. The default covers both loopbacks, because
     /// `proj.localhost` resolves to ::1 first.
     #[arg(long, env = "SLS_EMU_BIND", value_delimiter = ',', default_values_t = default_bind())]
@@ -109,6 +115,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             port: 18080,
+            extra_ports: Vec::new(),
             bind: default_bind(),
             data_dir: PathBuf::from("sls-emu-data"),
             endpoint_domain: vec!["localhost".to_string()],
@@ -138,6 +145,11 @@ impl Config {
         if self.access_key_id.is_empty() || self.access_key_secret.is_empty() {
             return Err(ConfigError(
                 "--access-key-id and --access-key-secret must not be empty".into(),
+            ));
+        }
+        if self.extra_ports.iter().any(|&p| p == 0 || p == self.port) {
+            return Err(ConfigError(
+                "--extra-ports must be fixed ports other than --port".into(),
             ));
         }
         if self.ttl_sweep_secs == 0 {

@@ -33,6 +33,16 @@ fn print_banner(e: &Emulator) {
     let addrs: Vec<String> = e.addrs().iter().map(|a| a.to_string()).collect();
     let endpoint = e.endpoint();
     let (id, secret) = (&c.access_key_id, &c.access_key_secret);
+    // The Java SDK takes no port: it needs a listener on 80 (`--extra-ports 80`) or a proxy.
+    let java = if c.extra_ports.contains(&80) || e.port() == 80 {
+        format!("new Client(\"localhost\", \"{id}\", \"{secret}\")")
+    } else {
+        format!(
+            "endpoint \"localhost\" with ClientConfiguration.setProxyHost(\"127.0.0.1\")/setProxyPort({}), \
+             or start with --extra-ports 80",
+            e.port()
+        )
+    };
     let banner = format!(
         "sls-emu is listening on {}\n\
          \x20 data folder:       {} (durability: {:?})\n\
@@ -41,6 +51,8 @@ fn print_banner(e: &Emulator) {
          \x20 access key secret: {secret}   (signatures: {:?})\n\
          \x20 Python:  LogClient(\"{endpoint}\", \"{id}\", \"{secret}\")\n\
          \x20 Rust:    Config::builder().endpoint(\"{endpoint}\").access_key(\"{id}\", \"{secret}\")\n\
+         \x20 Go:      sls.CreateNormalInterface(\"{endpoint}\", \"{id}\", \"{secret}\", \"\")\n\
+         \x20 Java:    {java}\n\
          \x20 *.localhost must resolve to loopback (Debian: apt-get install libnss-myhostname),\n\
          \x20 or set HTTP_PROXY=http://127.0.0.1:{} for clients that honour it.\n",
         addrs.join(", "),

@@ -64,7 +64,10 @@ impl Emulator {
         let store = tokio::task::spawn_blocking(move || Store::open(&dir, durability))
             .await
             .map_err(|e| StorageError::Io(std::io::Error::other(e)))??;
-        let listeners = bind_all(&config.bind, config.port).await?;
+        let mut listeners = bind_all(&config.bind, config.port).await?;
+        for &port in &config.extra_ports {
+            listeners.extend(bind_all(&config.bind, port).await?);
+        }
         let addrs: Vec<SocketAddr> = listeners
             .iter()
             .filter_map(|l| l.local_addr().ok())
@@ -103,7 +106,7 @@ impl Emulator {
         })
     }
 
-    /// The first bound address.
+    /// The first bound address (of the main port).
     pub fn addr(&self) -> SocketAddr {
         self.addrs[0]
     }
@@ -113,7 +116,7 @@ impl Emulator {
         &self.addrs
     }
 
-    /// The bound port.
+    /// The main port (not one of `extra_ports`).
     pub fn port(&self) -> u16 {
         self.addr().port()
     }

@@ -94,3 +94,42 @@ async fn listens_on_ipv6_loopback_too() {
     .unwrap();
     assert_eq!(status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extra_ports_serve_the_same_emulator() {
+    // A port that was free a moment ago (an extra port must be fixed, not 0).
+    let extra = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = TestServer::start_with(|c| {
+        c.auth = sls_emulator::config::AuthMode::Off;
+        c.extra_ports = vec![extra];
+    })
+    .await
+    .unwrap();
+    assert_ne!(server.port(), extra, "the endpoint keeps the main port");
+    let c = Client::new(&server);
+    c.send(Req::new("POST", None, "/").json(json!({"projectName": "extra-port"})))
+        .await
+        .assert_ok();
+    // Java style: no port in the Host, the request on the extra port sees the same store.
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{extra}").parse().unwrap();
+    let (status, body) = tokio::task::spawn_blocking(move || {
+        raw(
+            addr,
+            "GET /logstores HTTP/1.1\r\nHost: extra-port.localhost\r\nConnection: close\r\n\r\n",
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    // The main port is refused as an extra port.
+    let dup = TestServer::start_with(|c| {
+        c.port = 18999;
+        c.extra_ports = vec![18999];
+    })
+    .await;
+    assert!(dup.is_err());
+}
