@@ -22,8 +22,10 @@ mod ours;
 mod support;
 mod writers;
 
+use std::future::Future;
 use std::io::Write;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
@@ -82,126 +84,150 @@ struct Args {
     format: Option<String>,
 }
 
-/// Every scenario: name, what it does (C&P §6 ids), and how many logs the ci profile writes.
-const SCENARIOS: &[(&str, &str, usize)] = &[
-    (
+/// Runs one scenario.
+type Runner = fn(Rec, Params) -> Pin<Box<dyn Future<Output = Res<Run>>>>;
+
+/// A registered scenario.
+struct Scenario {
+    name: &'static str,
+    /// What it does, for `--list`.
+    about: &'static str,
+    /// Logs it writes in the ci profile.
+    ci_logs: usize,
+    run: Runner,
+}
+
+/// `scenario!(name, about, ci_logs, path::to::fn)` or `…, |rec, p| expression)`.
+macro_rules! scenario {
+    ($name:literal, $about:literal, $logs:expr, |$r:ident, $p:ident| $body:expr) => {
+        Scenario {
+            name: $name,
+            about: $about,
+            ci_logs: $logs,
+            run: |$r, $p| Box::pin($body),
+        }
+    };
+    ($name:literal, $about:literal, $logs:expr, $f:path) => {
+        scenario!($name, $about, $logs, |r, p| $f(r, p))
+    };
+}
+
+/// Every scenario: name, what it does (C&P §6 ids), how many logs the ci profile writes, and
+/// the function that runs it.
+const SCENARIOS: &[Scenario] = &[
+    scenario!(
         "producer-lost-answers",
         "P1/P3 our producer: answers lost after commit (500) and 503s",
         2_000,
+        ours::producer_lost_answers
     ),
-    (
+    scenario!(
         "producer-network",
         "P1/P2 our producer via the proxy: latency, resets both ways, dropped answers, 403 quota",
         2_000,
+        ours::producer_network
     ),
-    (
+    scenario!(
         "worker-crash-restart",
         "C1 our worker crashed and restarted while logs arrive",
         2_000,
+        ours::worker_crash_restart
     ),
-    (
+    scenario!(
         "eo-pipeline",
         "our exactly-once pipeline: crashes and lost checkpoint answers",
         2_000,
+        ours::eo_pipeline
     ),
-    (
+    scenario!(
         "heartbeat-loss",
         "C4/C5 our workers: one's heartbeats dropped past the group timeout, then healed",
         2_000,
+        ours::heartbeat_loss
     ),
-    (
+    scenario!(
         "join-leave",
         "C2/C3/C21 our workers join, leave, crash and restart under the same name",
         2_000,
+        ours::join_leave
     ),
-    (
+    scenario!(
         "split-merge-ordered",
         "C11/C13 ordered group: split and merge mid-stream",
         2_000,
+        ours::split_merge_ordered
     ),
-    (
+    scenario!(
         "clock-jump",
         "emulator clock jumps forward past the group timeout and back",
         2_000,
+        ours::clock_jump
     ),
-    (
+    scenario!(
         "emulator-kill9",
         "emulator process kill -9 and restart on its data folder mid-stream",
         2_000,
+        ours::emulator_kill9
     ),
-    (
+    scenario!(
         "worker-invalid-cursor",
         "C16 our worker: one InvalidCursor on a shard with a backlog (control for L2)",
         1_000,
+        ours::worker_invalid_cursor
     ),
-    (
+    scenario!(
         "worker-empty-readonly-shard",
         "C14 our worker, ordered: an empty shard split (control for S1)",
         1_000,
+        ours::worker_empty_readonly_shard
     ),
-    (
+    scenario!(
         "rust-producer-faults",
         "P1-P3 official Rust producer: lost answers, 503s, 403 quota, latency",
         2_000,
+        official::rust_producer_faults
     ),
-    (
+    scenario!(
         "python-put-logs",
         "P1-P4 official Python put_logs: lost answers, resets, 403 quota",
         1_000,
+        official::python_put_logs
     ),
-    (
+    scenario!(
         "python-put-logs-masked-commit",
         "finding: Python put_logs raises 403 for a batch its own 5xx retry had stored",
         200,
+        official::python_put_logs_masked_commit
     ),
-    (
+    scenario!(
         "python-worker-crash",
         "C1/C21 official Python ConsumerWorker processes SIGKILLed and restarted",
         1_000,
+        official::python_worker_crash
     ),
-    (
+    scenario!(
         "python-invalid-cursor",
         "known bug L2: official Python worker jumps to END on InvalidCursor",
         1_000,
+        official::python_invalid_cursor
     ),
-    (
+    scenario!(
         "python-process-error",
         "known bug L1: official Python worker skips a batch whose process() raised",
         1_000,
+        official::python_process_error
     ),
-    (
+    scenario!(
         "python-empty-readonly-shard",
         "known bug S1: official Python worker never finishes an empty read-only shard",
         1_000,
+        official::python_empty_readonly_shard
     ),
 ];
 
-async fn run(name: &str, rec: Rec, p: Params) -> Res<Run> {
-    match name {
-        "producer-lost-answers" => ours::producer_lost_answers(rec, p).await,
-        "producer-network" => ours::producer_network(rec, p).await,
-        "worker-crash-restart" => ours::worker_crash_restart(rec, p).await,
-        "eo-pipeline" => ours::eo_pipeline(rec, p).await,
-        "heartbeat-loss" => ours::heartbeat_loss(rec, p).await,
-        "join-leave" => ours::join_leave(rec, p).await,
-        "split-merge-ordered" => ours::split_merge_ordered(rec, p).await,
-        "clock-jump" => ours::clock_jump(rec, p).await,
-        "emulator-kill9" => ours::emulator_kill9(rec, p).await,
-        "worker-invalid-cursor" => ours::worker_invalid_cursor(rec, p).await,
-        "worker-empty-readonly-shard" => ours::worker_empty_readonly_shard(rec, p).await,
-        "rust-producer-faults" => official::rust_producer_faults(rec, p).await,
-        "python-put-logs" => official::python_put_logs(rec, p).await,
-        "python-put-logs-masked-commit" => official::python_put_logs_masked_commit(rec, p).await,
-        "python-worker-crash" => official::python_worker_crash(rec, p).await,
-        "python-invalid-cursor" => official::python_invalid_cursor(rec, p).await,
-        "python-process-error" => official::python_process_error(rec, p).await,
-        "python-empty-readonly-shard" => official::python_empty_readonly_shard(rec, p).await,
-        other => Err(format!("unknown scenario {other}").into()),
-    }
-}
-
 /// Runs one scenario with one seed; true when every expectation was met.
-async fn run_one(args: &Args, name: &str, ci_logs: usize, seed: u64) -> bool {
+async fn run_one(args: &Args, scenario: &Scenario, seed: u64) -> bool {
+    let (name, ci_logs) = (scenario.name, scenario.ci_logs);
     let long = args.profile == "long";
     let p = Params {
         seed,
@@ -212,7 +238,7 @@ async fn run_one(args: &Args, name: &str, ci_logs: usize, seed: u64) -> bool {
     let t0 = Instant::now();
     let rec = Rec::new(name, seed);
     let ticker = rec.ticker(name, Duration::from_secs(if long { 10 } else { 5 }));
-    let result = run(name, rec.clone(), p).await;
+    let result = (scenario.run)(rec.clone(), p).await;
     drop(ticker);
     let Run { history, expect } = match result {
         Ok(run) => run,
@@ -334,20 +360,19 @@ async fn main() -> std::process::ExitCode {
         eprintln!("chaos: unknown profile {} (ci or long)", args.profile);
         return std::process::ExitCode::FAILURE;
     }
-    let selected: Vec<(&str, &str, usize)> = SCENARIOS
+    let selected: Vec<&Scenario> = SCENARIOS
         .iter()
-        .copied()
-        .filter(|(name, _, _)| args.scenario.as_deref().is_none_or(|s| s == *name))
-        .filter(|(name, _, _)| {
-            args.filters.is_empty() || args.filters.iter().any(|f| name.contains(f.as_str()))
+        .filter(|s| args.scenario.as_deref().is_none_or(|n| n == s.name))
+        .filter(|s| {
+            args.filters.is_empty() || args.filters.iter().any(|f| s.name.contains(f.as_str()))
         })
         .filter(|_| !args.ignored)
         .collect();
     if args.list {
-        for (name, about, _) in &selected {
-            println!("{name}: test");
+        for s in &selected {
+            println!("{}: test", s.name);
             if !args.quiet && args.format.is_none() {
-                eprintln!("    {about}");
+                eprintln!("    {}", s.about);
             }
         }
         return std::process::ExitCode::SUCCESS;
@@ -361,11 +386,11 @@ async fn main() -> std::process::ExitCode {
     let t0 = Instant::now();
     let (mut passed, mut failed) = (0, Vec::new());
     for seed in args.seed..args.seed.saturating_add(args.seeds.max(1)) {
-        for (name, _, ci_logs) in &selected {
-            if run_one(&args, name, *ci_logs, seed).await {
+        for s in &selected {
+            if run_one(&args, s, seed).await {
                 passed += 1;
             } else {
-                failed.push(format!("{name} --seed {seed}"));
+                failed.push(format!("{} --seed {seed}", s.name));
             }
         }
     }

@@ -15,29 +15,29 @@ use sls_emulator::testing::TestServer;
 
 use crate::ours::invalid_cursor_once;
 use crate::support::{
-    error, holds, rule, start, with_ground_truth, Expect, Params, PyWorkerOptions, PyWorkers, Rec,
-    Res, Run, Target, LOGSTORE, PROJECT, PY_PUT_LOGS, PY_WORKER, RUST_PRODUCER,
+    error, holds, rule, start, with_ground_truth, workers, Expect, Lang, Params, Rec, Res, Run,
+    Target, WorkerOptions, Workers, LOGSTORE, PROJECT, PY_PUT_LOGS, PY_WORKER, RUST_PRODUCER,
 };
 use crate::writers;
 
 fn finish(
     rec: &Rec,
     server: &TestServer,
-    workers: Option<&PyWorkers>,
+    workers: Option<&Workers>,
 ) -> Res<sls_e2e::history::History> {
     server.faults().clear();
     if let Some(w) = workers {
-        w.record(rec);
+        crate::support::record_workers(rec, w);
     }
     with_ground_truth(rec, server.store(), &server.faults().journal())
 }
 
 /// Waits for `done` up to `secs`, publishing the Python workers' progress; unlike `until`, a
 /// timeout is not an error: the checker judges what happened.
-async fn settle(rec: &Rec, w: &PyWorkers, secs: u64, mut done: impl FnMut(&PyWorkers) -> bool) {
+async fn settle(rec: &Rec, w: &Workers, secs: u64, mut done: impl FnMut(&Workers) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < deadline {
-        rec.set_external_consumed(w.distinct(rec));
+        rec.set_external_consumed(w.distinct());
         if done(w) {
             return;
         }
@@ -45,8 +45,8 @@ async fn settle(rec: &Rec, w: &PyWorkers, secs: u64, mut done: impl FnMut(&PyWor
     }
 }
 
-fn processed_with_prefix(w: &PyWorkers, rec: &Rec, prefix: &str) -> usize {
-    w.read(rec, |e| {
+fn processed_with_prefix(w: &Workers, prefix: &str) -> usize {
+    w.read(|e| {
         e.distinct
             .iter()
             .filter(|id| id.starts_with(prefix))
@@ -217,9 +217,9 @@ pub async fn python_put_logs_masked_commit(rec: Rec, p: Params) -> Res<Run> {
 pub async fn python_worker_crash(rec: Rec, p: Params) -> Res<Run> {
     let (server, _) = start(p.seed, 4).await?;
     let target = Target::of(&server);
-    let mut w = PyWorkers::new(target.clone(), "chaos-group")?;
+    let mut w = workers(&rec, Lang::Python, target.clone())?;
     for name in ["a", "b", "c"] {
-        w.spawn(name, &PyWorkerOptions::default())?;
+        w.spawn(name, &WorkerOptions::default())?;
     }
     let batch = (p.logs / 500).max(20);
     let writer = tokio::spawn(writers::python_put_logs(
@@ -243,7 +243,7 @@ pub async fn python_worker_crash(rec: Rec, p: Params) -> Res<Run> {
     }
     writer.await??;
     let n = p.logs;
-    settle(&rec, &w, p.settle_secs(90), |w| w.distinct(&rec) >= n).await;
+    settle(&rec, &w, p.settle_secs(90), |w| w.distinct() >= n).await;
     w.stop_all(10);
     Ok(Run {
         history: finish(&rec, &server, Some(&w))?,
@@ -261,7 +261,7 @@ pub async fn python_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
     let (server, c) = start(p.seed, 2).await?;
     server.faults().add(invalid_cursor_once())?;
     rec.fault("PullLogs on shard 0 will answer InvalidCursor once".into());
-    let w = backlog_then_more(&rec, &server, &c, p, &PyWorkerOptions::default()).await?;
+    let w = backlog_then_more(&rec, &server, &c, p, &WorkerOptions::default()).await?;
     let history = finish(&rec, &server, Some(&w))?;
     // The bug's signature, not just any loss: only shard 0's backlog is missing, and the
     // worker went on to process everything written later.
@@ -287,15 +287,15 @@ pub async fn python_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
 /// batch the process is handed.
 pub async fn python_process_error(rec: Rec, p: Params) -> Res<Run> {
     let (server, c) = start(p.seed, 2).await?;
-    let o = PyWorkerOptions {
+    let o = WorkerOptions {
         fail_batch: Some(3),
         max_fetch: Some(50),
-        ..PyWorkerOptions::default()
+        ..WorkerOptions::default()
     };
     let w = backlog_then_more(&rec, &server, &c, p, &o).await?;
     let history = finish(&rec, &server, Some(&w))?;
     // The bug's signature: what is missing is exactly what process() raised on.
-    let raised = w.read(&rec, |e| e.raised.clone());
+    let raised = w.read(|e| e.raised.clone());
     let missing = never_processed(&history);
     signature(
         "L1",
@@ -318,21 +318,18 @@ async fn backlog_then_more(
     server: &TestServer,
     c: &sls_client::Client,
     p: Params,
-    o: &PyWorkerOptions,
-) -> Res<PyWorkers> {
+    o: &WorkerOptions,
+) -> Res<Workers> {
     let half = p.logs / 2;
     let write =
         |prefix: &str| writers::ours(rec.clone(), c.clone(), prefix.into(), half, Duration::ZERO);
     write("backlog").await?;
-    let mut w = PyWorkers::new(Target::of(server), "chaos-group")?;
+    let mut w = workers(rec, Lang::Python, Target::of(server))?;
     w.spawn("a", o)?;
-    settle(rec, &w, 30, |w| {
-        processed_with_prefix(w, rec, "backlog") > 0
-    })
-    .await;
+    settle(rec, &w, 30, |w| processed_with_prefix(w, "backlog") > 0).await;
     write("later").await?;
     settle(rec, &w, p.settle_secs(60), |w| {
-        processed_with_prefix(w, rec, "later") >= half
+        processed_with_prefix(w, "later") >= half
     })
     .await;
     w.stop_all(10);
@@ -349,18 +346,18 @@ pub async fn python_empty_readonly_shard(rec: Rec, p: Params) -> Res<Run> {
     c.split_shard(PROJECT, LOGSTORE, 1, SplitAt::Even(2))
         .await?;
     rec.fault("split empty shard 1 into 2 and 3".into());
-    let mut w = PyWorkers::new(Target::of(&server), "chaos-group")?;
+    let mut w = workers(&rec, Lang::Python, Target::of(&server))?;
     w.spawn(
         "a",
-        &PyWorkerOptions {
+        &WorkerOptions {
             in_order: true,
-            ..PyWorkerOptions::default()
+            ..WorkerOptions::default()
         },
     )?;
     writers::ours(rec.clone(), c, "log".into(), p.logs, Duration::ZERO).await?;
     let n = p.logs;
     // Ten heartbeat rounds are plenty for a working client to finish shard 1 and move on.
-    settle(&rec, &w, 10, |w| w.distinct(&rec) >= n).await;
+    settle(&rec, &w, 10, |w| w.distinct() >= n).await;
     w.stop_all(10);
     let history = finish(&rec, &server, Some(&w))?;
     // The bug's signature: shard 0 fully processed, and exactly the children of the empty

@@ -3,21 +3,17 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use prost::Message;
-use sls_client::{
-    Batch, Client, Config, ConsumerConfig, Log, LogContent, LogstoreSpec, Processed, Processor,
-};
-use sls_e2e::history::{CheckpointEvent, ConsumeEvent, FaultEvent, History, ShardNode, StoredLog};
+use sls_client::{Batch, Client, Config, ConsumerConfig, LogstoreSpec, Processed, Processor};
+use sls_e2e::history::{ConsumeEvent, FaultEvent, History, ShardNode, StoredLog};
+pub use sls_e2e::workers::{Lang, Target, WorkerOptions, Workers};
 use sls_emulator::faults::{Action, Api, JournalEntry, Matcher, Rule, When};
 use sls_emulator::storage::Store;
 use sls_emulator::testing::TestServer;
-use sls_fault_injection::process::ManagedProcess;
 use sls_protocol::proto::LogGroup;
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -85,7 +81,7 @@ pub fn holds(library: &'static str, verdicts: &[&'static str]) -> Vec<Expect> {
 pub const OUR_PRODUCER: &str = "sls-client Producer";
 pub const OUR_WORKER: &str = "sls-client Worker";
 pub const OUR_EO: &str = "sls-client ExactlyOnce + SledSink";
-pub const PY_WORKER: &str = "aliyun-log-python-sdk 0.9.52 ConsumerWorker";
+pub use sls_e2e::workers::PY_WORKER;
 pub const PY_PUT_LOGS: &str = "aliyun-log-python-sdk 0.9.52 put_logs";
 pub const RUST_PRODUCER: &str = "aliyun-log-producer 0.1.2";
 
@@ -102,13 +98,6 @@ pub struct Rec {
     external: Arc<AtomicUsize>,
     /// Logs handed to writers so far (progress only; outcomes are recorded on completion).
     sent: Arc<AtomicUsize>,
-}
-
-pub fn now_epoch_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 impl Rec {
@@ -325,25 +314,7 @@ pub fn with_ground_truth(rec: &Rec, store: &Store, journal: &[JournalEntry]) -> 
     Ok(h)
 }
 
-/// A log carrying the harness id.
-pub fn log(id: &str) -> Log {
-    Log {
-        time: Some(1_700_000_000),
-        contents: vec![LogContent {
-            key: "id".into(),
-            value: id.to_string().into(),
-        }],
-        time_ns: None,
-    }
-}
-
-pub fn id_of(log: &Log) -> String {
-    log.contents
-        .iter()
-        .find(|c| c.key.as_ref() == b"id")
-        .map(|c| String::from_utf8_lossy(&c.value).into_owned())
-        .unwrap_or_default()
-}
+pub use sls_e2e::{id_log as log, id_of, now_epoch_ms};
 
 /// Waits until `done`, polling every 50 ms, or fails after `secs`.
 pub async fn until(what: &str, secs: u64, mut done: impl FnMut() -> Res<bool>) -> Res<()> {
@@ -419,24 +390,6 @@ pub async fn start_worker(
     )
 }
 
-/// Where the emulator is, for clients in other processes.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub endpoint: String,
-    pub access_key_id: String,
-    pub access_key_secret: String,
-}
-
-impl Target {
-    pub fn of(server: &TestServer) -> Target {
-        Target {
-            endpoint: server.endpoint(),
-            access_key_id: server.config().access_key_id.clone(),
-            access_key_secret: server.config().access_key_secret.clone(),
-        }
-    }
-}
-
 /// A folder for one run's side files (worker event logs), removed on drop.
 pub fn scratch(name: &str) -> Res<tempfile::TempDir> {
     Ok(tempfile::Builder::new()
@@ -444,226 +397,23 @@ pub fn scratch(name: &str) -> Res<tempfile::TempDir> {
         .tempdir()?)
 }
 
-/// Official Python `ConsumerWorker` processes (`tests/python/consumer_worker.py`), each writing
-/// JSON events to its own file. The files are read incrementally: each poll parses only the
-/// lines appended since the last one.
-pub struct PyWorkers {
-    target: Target,
-    dir: tempfile::TempDir,
-    group: String,
-    workers: Vec<(String, PathBuf, ManagedProcess)>,
-    read: Mutex<Events>,
+/// Official workers of `lang` in the scenario's group, their event times on `rec`'s clock.
+pub fn workers(rec: &Rec, lang: Lang, target: Target) -> Res<Workers> {
+    Workers::new(lang, target, PROJECT, LOGSTORE, "chaos-group", rec.epoch_ms)
 }
 
-/// What Python workers recorded.
-#[derive(Default)]
-pub struct Events {
-    /// Every log of every processed batch.
-    pub consumed: Vec<ConsumeEvent>,
-    /// The forced commit after each batch.
-    pub checkpoints: Vec<CheckpointEvent>,
-    /// Raised batches and worker errors.
-    pub notes: Vec<FaultEvent>,
-    /// Ids of the batches process() raised on.
-    pub raised: HashSet<String>,
-    /// Distinct ids processed.
-    pub distinct: HashSet<String>,
-    /// Per event file: bytes already parsed.
-    offsets: BTreeMap<PathBuf, usize>,
-}
-
-/// Options of one Python worker process.
-#[derive(Debug, Clone, Default)]
-pub struct PyWorkerOptions {
-    pub in_order: bool,
-    /// process() raises on this batch (1-based), once.
-    pub fail_batch: Option<u32>,
-    /// Log groups per PullLogs.
-    pub max_fetch: Option<u32>,
-}
-
-impl PyWorkers {
-    /// No workers yet; their event files go to a fresh temporary folder.
-    pub fn new(target: Target, group: &str) -> Res<PyWorkers> {
-        Ok(PyWorkers {
-            target,
-            dir: scratch("py-workers")?,
-            group: group.to_string(),
-            workers: Vec::new(),
-            read: Mutex::new(Events::default()),
-        })
-    }
-
-    /// Starts worker `name` (1 s heartbeats, so a 2 s group timeout; 0.2 s main loop).
-    pub fn spawn(&mut self, name: &str, o: &PyWorkerOptions) -> Res<()> {
-        let out = self.dir.path().join(format!("{name}.jsonl"));
-        let mut cmd = Command::new(sls_e2e::python());
-        cmd.current_dir(sls_e2e::repo_root())
-            .arg("tests/python/consumer_worker.py")
-            .args(["--endpoint", &self.target.endpoint])
-            .args(["--access-key-id", &self.target.access_key_id])
-            .args(["--access-key-secret", &self.target.access_key_secret])
-            .args(["--project", PROJECT, "--logstore", LOGSTORE])
-            .args(["--group", &self.group, "--consumer", name])
-            .args(["--heartbeat-interval", "1", "--fetch-interval", "0.2"])
-            .arg("--out")
-            .arg(&out)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        if o.in_order {
-            cmd.arg("--in-order");
-        }
-        if let Some(n) = o.fail_batch {
-            cmd.args(["--fail-batch", &n.to_string()]);
-        }
-        if let Some(n) = o.max_fetch {
-            cmd.args(["--max-fetch", &n.to_string()]);
-        }
-        let p = ManagedProcess::spawn(cmd)?;
-        self.workers.push((name.to_string(), out, p));
-        Ok(())
-    }
-
-    fn find(&mut self, name: &str) -> Res<&mut ManagedProcess> {
-        self.workers
-            .iter_mut()
-            .find(|(n, _, _)| n == name)
-            .map(|(_, _, p)| p)
-            .ok_or_else(|| format!("no python worker {name}").into())
-    }
-
-    /// SIGKILL, then the same command again (same consumer name, same event file).
-    pub fn kill9_and_restart(&mut self, name: &str) -> Res<()> {
-        let p = self.find(name)?;
-        p.kill9()?;
-        p.restart()?;
-        Ok(())
-    }
-
-    /// SIGTERM every worker (graceful `shutdown()`), waiting at most `secs` for each.
-    pub fn stop_all(&mut self, secs: u64) {
-        for (_, _, p) in &mut self.workers {
-            let _ = p.terminate();
-        }
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        for (_, _, p) in &mut self.workers {
-            while p.is_running().unwrap_or(false) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = p.kill9();
-        }
-    }
-
-    /// Parses what the workers appended since the last call, then runs `f` on everything read:
-    /// processed batches as consume events (cursor -1: filled from the ground truth), the forced
-    /// commit after each batch as checkpoint events, raised batches and errors as notes.
-    pub fn read<T>(&self, rec: &Rec, f: impl FnOnce(&Events) -> T) -> T {
-        let mut ev = self.read.lock().unwrap_or_else(|e| e.into_inner());
-        for (name, path, _) in &self.workers {
-            let Ok(text) = std::fs::read(path) else {
-                continue;
-            };
-            let from = ev.offsets.get(path).copied().unwrap_or(0).min(text.len());
-            // Only whole lines: a line still being written is read next time.
-            let Some(end) = text[from..].iter().rposition(|&b| b == b'\n') else {
-                continue;
-            };
-            let end = from + end + 1;
-            for line in String::from_utf8_lossy(&text[from..end]).lines() {
-                parse_event(rec, name, line, &mut ev);
-            }
-            ev.offsets.insert(path.clone(), end);
-        }
-        f(&ev)
-    }
-
-    /// Distinct ids processed so far.
-    pub fn distinct(&self, rec: &Rec) -> usize {
-        self.read(rec, |e| e.distinct.len())
-    }
-
-    /// Moves the workers' events into the history.
-    pub fn record(&self, rec: &Rec) {
-        let (consumed, checkpoints, notes) = self.read(rec, |e| {
-            (e.consumed.clone(), e.checkpoints.clone(), e.notes.clone())
-        });
-        rec.with(|h| {
-            h.consumed.extend(consumed);
-            h.consumed.sort_by_key(|c| c.time_ms);
-            h.checkpoints.extend(checkpoints);
-            h.checkpoints.sort_by_key(|c| c.time_ms);
-            h.faults.extend(notes);
-        });
-    }
-}
-
-/// One line of a worker's event file into `ev` (a line cut by SIGKILL is skipped).
-fn parse_event(rec: &Rec, name: &str, line: &str, ev: &mut Events) {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-        return;
-    };
-    let t = rec.run_ms_of_unix(v["t"].as_f64().unwrap_or(0.0));
-    let shard = v["shard"].as_u64().unwrap_or(u64::MAX) as u32;
-    let ids: Vec<String> = v["ids"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|x| x.as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    match v["ev"].as_str().unwrap_or_default() {
-        "batch" => {
-            for id in ids {
-                ev.distinct.insert(id.clone());
-                ev.consumed.push(ConsumeEvent {
-                    consumer: name.to_string(),
-                    shard,
-                    id,
-                    cursor: -1,
-                    time_ms: t,
-                });
-            }
-            // The processor then commits the batch's next cursor with force, which the
-            // emulator accepts (a failure would be a "warn" event).
-            if let Some(cursor) = v["cursor"]
-                .as_str()
-                .and_then(|c| sls_protocol::cursor::decode_cursor(c).ok())
-            {
-                ev.checkpoints.push(CheckpointEvent {
-                    consumer: name.to_string(),
-                    shard,
-                    cursor,
-                    time_ms: t,
-                });
-            }
-        }
-        "raise" => {
-            ev.notes.push(FaultEvent {
-                time_ms: t,
-                description: format!(
-                    "{name}: process() raised on shard {shard} for {} logs {}..{}",
-                    ids.len(),
-                    ids.first().cloned().unwrap_or_default(),
-                    ids.last().cloned().unwrap_or_default()
-                ),
-            });
-            ev.raised.extend(ids);
-        }
-        "error" => ev.notes.push(FaultEvent {
-            time_ms: t,
-            description: format!("{name}: {}", v["msg"].as_str().unwrap_or_default()),
-        }),
-        _ => {}
-    }
-}
-
-impl Drop for PyWorkers {
-    fn drop(&mut self) {
-        for (_, _, p) in &mut self.workers {
-            let _ = p.kill9();
-        }
-    }
+/// Moves what the workers recorded into the history: processed batches as consume events, the
+/// forced commit after each batch as checkpoint events, failed batches and errors as notes.
+pub fn record_workers(rec: &Rec, w: &Workers) {
+    let (consumed, checkpoints, notes) =
+        w.read(|e| (e.consumed.clone(), e.checkpoints.clone(), e.notes.clone()));
+    rec.with(|h| {
+        h.consumed.extend(consumed);
+        h.consumed.sort_by_key(|c| c.time_ms);
+        h.checkpoints.extend(checkpoints);
+        h.checkpoints.sort_by_key(|c| c.time_ms);
+        h.faults.extend(notes);
+    });
 }
 
 /// An emulator fault rule on every request of `api`.

@@ -59,9 +59,68 @@ pub async fn read_all(
     Ok(out)
 }
 
+/// Unix time in milliseconds (the clock other processes stamp their events with).
+pub fn now_epoch_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A log carrying the harness id in its `id` content.
+pub fn id_log(id: &str) -> sls_client::Log {
+    sls_client::Log {
+        time: Some(1_700_000_000),
+        contents: vec![sls_client::LogContent {
+            key: "id".into(),
+            value: id.to_string().into(),
+        }],
+        time_ns: None,
+    }
+}
+
+/// The harness id of a log (empty if it has none).
+pub fn id_of(log: &sls_client::Log) -> String {
+    log.contents
+        .iter()
+        .find(|c| c.key.as_ref() == b"id")
+        .map(|c| String::from_utf8_lossy(&c.value).into_owned())
+        .unwrap_or_default()
+}
+
+/// An in-process emulator that also answers on port 80, for the Java clients (their endpoint
+/// cannot carry a port). One process at a time can hold port 80: this waits, up to 15 minutes,
+/// for the current holder (another test of this binary, or of another) to stop.
+///
+/// # Errors
+/// Port 80 stayed taken, or the emulator could not start.
+pub async fn start_with_port_80(
+    adjust: impl Fn(&mut sls_emulator::Config),
+) -> Result<sls_emulator::testing::TestServer, sls_emulator::ServerError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
+    loop {
+        let r = sls_emulator::testing::TestServer::start_with(|c| {
+            c.extra_ports = vec![80];
+            adjust(c);
+        })
+        .await;
+        match r {
+            Err(sls_emulator::ServerError::Bind { source, .. })
+                if source.kind() == std::io::ErrorKind::AddrInUse
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            r => return r,
+        }
+    }
+}
+
 /// Chaos checker: verdicts (at-least-once, exactly-once, order) from a recorded history.
 pub mod checker;
 /// Chaos history: client operations, the emulator's committed log, consumption, faults.
 pub mod history;
 /// Chaos report: JSON, terminal summary and a self-contained HTML page.
 pub mod report;
+/// Official clients in other processes (Python, Java, Go): consumer workers and producers.
+pub mod workers;
