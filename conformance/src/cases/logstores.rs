@@ -17,6 +17,13 @@ pub(super) const CASES: &[Case] = &[
         run: create_python_body,
     },
     Case {
+        id: "logstores.create-go-body",
+        group: Group::Logstores,
+        checks: "CreateLogStore with the body the Go SDK's CreateLogStoreV2 sends (autoSplit false and maxSplitShard 0, a field it never omits) answers an empty 200; GetLogStore shows autoSplit false",
+        source: "JAVA-GO-FLINK.md §1; aliyun-log-go-sdk v0.1.131 log_store.go (LogStore.MaxSplitShard has no omitempty)",
+        run: create_go_body,
+    },
+    Case {
         id: "logstores.get-fields",
         group: Group::Logstores,
         checks: "GetLogStore returns every field SDKs require with its type: createTime/lastModifyTime integers (unlike projects), shardCount the readwrite shard count",
@@ -270,6 +277,30 @@ fn list_name_filter(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
             "ListLogStores telemetryType= (empty, Go) total equals the unfiltered total",
             all.get("total").and_then(Value::as_u64),
             filtered.get("total").and_then(Value::as_u64),
+        )
+    })
+}
+
+fn create_go_body(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
+    Box::pin(async move {
+        let name = ctx.temp_name("ls");
+        let req = ctx.request(Method::POST, "/logstores").json(&json!({
+            "logstoreName": name, "ttl": 1, "shardCount": 2, "autoSplit": false,
+            "maxSplitShard": 0, "enable_tracking": false,
+        }));
+        let resp = ctx.send(req).await?;
+        ctx.track(Resource::Logstore {
+            project: ctx.project().to_owned(),
+            name: name.clone(),
+        });
+        ctx.check_empty_ok("CreateLogStore (Go body)", &resp)?;
+        let settle = ctx.settle();
+        crate::runner::wait_for_logstore(ctx.client(), ctx.project(), &name, settle).await?;
+        let body = get_logstore(ctx, &name).await?;
+        ctx.check_eq(
+            "GetLogStore autoSplit",
+            Some(false),
+            body.get("autoSplit").and_then(Value::as_bool),
         )
     })
 }

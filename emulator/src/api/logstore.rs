@@ -127,8 +127,15 @@ fn apply_settings(r: &mut LogstoreRecord, obj: &Map<String, Value>) -> Result<()
     if let Some(b) = bool_field(obj, "autoSplit")? {
         r.auto_split = b;
     }
-    if let Some(n) = int_field(obj, "maxSplitShard", 1, 256)? {
+    // The Go SDK always sends `maxSplitShard` (0 when unset, no omitempty); SLS bounds it only
+    // when automatic splitting is on.
+    if let Some(n) = int_field(obj, "maxSplitShard", 0, 256)? {
         r.max_split_shard = n as u32;
+    }
+    if r.auto_split && r.max_split_shard == 0 {
+        return Err(ApiError::param(
+            "maxSplitShard must be an integer in [1, 256] when autoSplit is true",
+        ));
     }
     if let Some(b) = bool_field(obj, "appendMeta")? {
         r.append_meta = b;

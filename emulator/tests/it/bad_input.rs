@@ -376,6 +376,14 @@ async fn bad_reads_and_names_get_sls_errors() {
             "ParameterInvalid",
         ),
         (
+            "autoSplit without a maxSplitShard",
+            Req::new("POST", Some(P), "/logstores").json(
+                json!({"logstoreName": "t2", "ttl": 1, "shardCount": 1, "autoSplit": true, "maxSplitShard": 0}),
+            ),
+            400,
+            "ParameterInvalid",
+        ),
+        (
             "shardCount wrong type",
             Req::new("POST", Some(P), "/logstores")
                 .json(json!({"logstoreName": "t1", "ttl": 1, "shardCount": "two"})),
