@@ -5,7 +5,9 @@
 #   - python3-venv if `python3 -m venv` is unavailable;
 #   - procps if there is no `kill` program (the process-fault harness sends SIGSTOP/SIGCONT/
 #     SIGTERM with it);
-#   - a venv in .venv with the pinned official Python SDK (scripts/setup-python.sh).
+#   - a venv in .venv with the pinned official Python SDK (scripts/setup-python.sh);
+#   - a JDK and Maven, and Go, if missing (Debian's packages), then the Java and Go harnesses
+#     with the pinned official clients (scripts/build-harnesses.sh: Maven Central, Go proxy).
 # The tests start the emulator themselves, in-process, on free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +50,18 @@ if ! [ -x /bin/kill ] && ! [ -x /usr/bin/kill ]; then
   apt_install procps
 fi
 
+if ! command -v mvn >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
+  echo "test.sh: installing a JDK and Maven (the Java clients' harness)"
+  apt_install default-jdk-headless maven
+fi
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "test.sh: installing Go (the Go SDK's harness)"
+  apt_install golang-go
+fi
+
 scripts/setup-python.sh
+scripts/build-harnesses.sh
 
 export SLS_EMU_PYTHON="$PWD/.venv/bin/python"
 # The official clients honour proxy variables; the tests talk to loopback only.

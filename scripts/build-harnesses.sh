@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the Java and Go test harnesses that drive the official clients:
+#   tests/java (Maven: SDK, consumer library, producer; one runnable jar per module)
+#   tests/go   (Go module: one binary, tests/go/bin/sls-go)
+# Dependencies come from Maven Central and the Go module proxy on the first run. A harness
+# whose outputs are newer than its sources is not rebuilt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# True when $1 exists and nothing under the other arguments is newer.
+fresh() {
+  local out=$1
+  shift
+  [ -e "$out" ] && [ -z "$(find "$@" -newer "$out" -type f -print -quit 2>/dev/null)" ]
+}
+
+java_sources=(tests/java/pom.xml tests/java/*/pom.xml tests/java/*/src)
+stale_java=""
+for jar in tests/java/*/target/sls-java-*.jar; do
+  fresh "$jar" "${java_sources[@]}" || stale_java=1
+done
+[ -e tests/java/sdk/target/sls-java-sdk.jar ] || stale_java=1
+if [ -n "$stale_java" ]; then
+  echo "build-harnesses: mvn package (tests/java)"
+  (cd tests/java && mvn -q -B package -DskipTests)
+fi
+
+if ! fresh tests/go/bin/sls-go tests/go; then
+  echo "build-harnesses: go build (tests/go)"
+  (cd tests/go && go build -o bin/sls-go .)
+fi
