@@ -17,11 +17,11 @@ pub(super) const CASES: &[Case] = &[
         run: create_python_body,
     },
     Case {
-        id: "logstores.create-go-body",
+        id: "logstores.create-unset-max-split-shard",
         group: Group::Logstores,
-        checks: "CreateLogStore with the body the Go SDK's CreateLogStoreV2 sends (autoSplit false and maxSplitShard 0, a field it never omits) answers an empty 200; GetLogStore shows autoSplit false",
-        source: "JAVA-GO-FLINK.md §1; aliyun-log-go-sdk v0.1.131 log_store.go (LogStore.MaxSplitShard has no omitempty)",
-        run: create_go_body,
+        checks: "CreateLogStore with autoSplit false and maxSplitShard unset as the SDKs send it (Go CreateLogStoreV2: 0, a field it never omits; Java LogStore: -1) answers an empty 200; GetLogStore shows autoSplit false",
+        source: "JAVA-GO-FLINK.md §1; aliyun-log-go-sdk v0.1.131 log_store.go (MaxSplitShard without omitempty); aliyun-log 0.6.151 common/LogStore.java (mMaxSplitShard = -1)",
+        run: create_unset_max_split_shard,
     },
     Case {
         id: "logstores.get-fields",
@@ -281,27 +281,30 @@ fn list_name_filter(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
     })
 }
 
-fn create_go_body(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
+fn create_unset_max_split_shard(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
     Box::pin(async move {
-        let name = ctx.temp_name("ls");
-        let req = ctx.request(Method::POST, "/logstores").json(&json!({
-            "logstoreName": name, "ttl": 1, "shardCount": 2, "autoSplit": false,
-            "maxSplitShard": 0, "enable_tracking": false,
-        }));
-        let resp = ctx.send(req).await?;
-        ctx.track(Resource::Logstore {
-            project: ctx.project().to_owned(),
-            name: name.clone(),
-        });
-        ctx.check_empty_ok("CreateLogStore (Go body)", &resp)?;
-        let settle = ctx.settle();
-        crate::runner::wait_for_logstore(ctx.client(), ctx.project(), &name, settle).await?;
-        let body = get_logstore(ctx, &name).await?;
-        ctx.check_eq(
-            "GetLogStore autoSplit",
-            Some(false),
-            body.get("autoSplit").and_then(Value::as_bool),
-        )
+        for (client, unset) in [("Go", 0), ("Java", -1)] {
+            let name = ctx.temp_name("ls");
+            let req = ctx.request(Method::POST, "/logstores").json(&json!({
+                "logstoreName": name, "ttl": 1, "shardCount": 2, "autoSplit": false,
+                "maxSplitShard": unset, "enable_tracking": false,
+            }));
+            let resp = ctx.send(req).await?;
+            ctx.track(Resource::Logstore {
+                project: ctx.project().to_owned(),
+                name: name.clone(),
+            });
+            ctx.check_empty_ok(format!("CreateLogStore ({client} body)"), &resp)?;
+            let settle = ctx.settle();
+            crate::runner::wait_for_logstore(ctx.client(), ctx.project(), &name, settle).await?;
+            let body = get_logstore(ctx, &name).await?;
+            ctx.check_eq(
+                format!("GetLogStore autoSplit ({client} body)"),
+                Some(false),
+                body.get("autoSplit").and_then(Value::as_bool),
+            )?;
+        }
+        Ok(())
     })
 }
 

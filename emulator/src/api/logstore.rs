@@ -127,12 +127,12 @@ fn apply_settings(r: &mut LogstoreRecord, obj: &Map<String, Value>) -> Result<()
     if let Some(b) = bool_field(obj, "autoSplit")? {
         r.auto_split = b;
     }
-    // The Go SDK always sends `maxSplitShard` (0 when unset, no omitempty); SLS bounds it only
-    // when automatic splitting is on.
-    if let Some(n) = int_field(obj, "maxSplitShard", 0, 256)? {
-        r.max_split_shard = n as u32;
+    // SDKs always send `maxSplitShard`, unset as 0 (Go: no omitempty) or -1 (Java's default);
+    // SLS bounds it only when automatic splitting is on.
+    if let Some(n) = int_field(obj, "maxSplitShard", i64::from(i32::MIN), 256)? {
+        r.max_split_shard = n as i32;
     }
-    if r.auto_split && r.max_split_shard == 0 {
+    if r.auto_split && r.max_split_shard < 1 {
         return Err(ApiError::param(
             "maxSplitShard must be an integer in [1, 256] when autoSplit is true",
         ));

@@ -78,7 +78,7 @@ pub struct LogstoreRecord {
     /// `autoSplit` (stored, reported; automatic splitting is not performed).
     pub auto_split: bool,
     /// `maxSplitShard`.
-    pub max_split_shard: u32,
+    pub max_split_shard: i32,
     /// `appendMeta`: add `__receive_time__` and `__client_ip__` tags to every LogGroup.
     pub append_meta: bool,
     /// `telemetryType` (`None`, `Metrics`, ...).
