@@ -17,6 +17,7 @@
 //! `N passed, N failed` line (a run passes when every claim holds and every known bug
 //! reproduces).
 
+mod java_go;
 mod official;
 mod ours;
 mod support;
@@ -32,7 +33,7 @@ use clap::Parser;
 use sls_e2e::checker::check;
 use sls_e2e::report::{html, summary, Claim};
 
-use support::{Expect, Params, Rec, Res, Run};
+use support::{Expect, Lang, Params, Rec, Res, Run};
 
 #[derive(Parser, Debug)]
 #[command(about = "Seeded chaos scenarios against sls-emu; prints verdicts, writes JSON and HTML")]
@@ -222,6 +223,54 @@ const SCENARIOS: &[Scenario] = &[
         "known bug S1: official Python worker never finishes an empty read-only shard",
         1_000,
         official::python_empty_readonly_shard
+    ),
+    scenario!(
+        "java-producer-faults",
+        "P1-P3 official Java producer: lost answers, resets after commit, 503, 403 quota, latency",
+        2_000,
+        |r, p| java_go::producer_faults(Lang::Java, r, p)
+    ),
+    scenario!(
+        "go-producer-faults",
+        "P1-P3 official Go producer: lost answers, resets after commit, 503, 403 quota, latency",
+        2_000,
+        |r, p| java_go::producer_faults(Lang::Go, r, p)
+    ),
+    scenario!(
+        "java-worker-crash",
+        "C1/C21 official Java ClientWorker processes SIGKILLed and restarted; PullLogs 500s",
+        1_000,
+        |r, p| java_go::worker_crash(Lang::Java, r, p)
+    ),
+    scenario!(
+        "go-worker-crash",
+        "C1/C21 official Go consumer processes SIGKILLed and restarted; PullLogs 500s",
+        1_000,
+        |r, p| java_go::worker_crash(Lang::Go, r, p)
+    ),
+    scenario!(
+        "java-heartbeat-loss",
+        "C4/C5 official Java ClientWorker: one's heartbeats lost past the group timeout",
+        1_000,
+        |r, p| java_go::heartbeat_loss(Lang::Java, r, p)
+    ),
+    scenario!(
+        "go-heartbeat-loss",
+        "C4/C5 official Go consumer: one's heartbeats lost past the group timeout",
+        1_000,
+        |r, p| java_go::heartbeat_loss(Lang::Go, r, p)
+    ),
+    scenario!(
+        "java-rebalance",
+        "official Java ClientWorker, ordered: join, leave, clean failover, split, merge (no loss, no duplicates promised)",
+        1_000,
+        |r, p| java_go::rebalance(Lang::Java, r, p)
+    ),
+    scenario!(
+        "go-rebalance",
+        "official Go consumer, ordered: join, leave, clean failover, split, merge",
+        1_000,
+        |r, p| java_go::rebalance(Lang::Go, r, p)
     ),
 ];
 

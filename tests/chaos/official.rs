@@ -20,7 +20,7 @@ use crate::support::{
 };
 use crate::writers;
 
-fn finish(
+pub fn finish(
     rec: &Rec,
     server: &TestServer,
     workers: Option<&Workers>,
@@ -34,7 +34,7 @@ fn finish(
 
 /// Waits for `done` up to `secs`, publishing the Python workers' progress; unlike `until`, a
 /// timeout is not an error: the checker judges what happened.
-async fn settle(rec: &Rec, w: &Workers, secs: u64, mut done: impl FnMut(&Workers) -> bool) {
+pub async fn settle(rec: &Rec, w: &Workers, secs: u64, mut done: impl FnMut(&Workers) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < deadline {
         rec.set_external_consumed(w.distinct());

@@ -223,7 +223,20 @@ pub fn client_for(endpoint: &str, addr: SocketAddr, id: &str, secret: &str) -> R
 
 /// The in-process emulator, the project and a `shards`-shard logstore, faults seeded.
 pub async fn start(seed: u64, shards: u32) -> Res<(TestServer, Client)> {
-    let server = TestServer::start().await?;
+    start_on(TestServer::start().await?, seed, shards).await
+}
+
+/// [`start`] for the workers of `lang`: Java's take no port, so the emulator also answers on
+/// port 80 (waiting for it if another run holds it).
+pub async fn start_for(lang: Lang, seed: u64, shards: u32) -> Res<(TestServer, Client)> {
+    let server = match lang {
+        Lang::Java => sls_e2e::start_with_port_80(|_| {}).await?,
+        Lang::Python | Lang::Go => TestServer::start().await?,
+    };
+    start_on(server, seed, shards).await
+}
+
+async fn start_on(server: TestServer, seed: u64, shards: u32) -> Res<(TestServer, Client)> {
     let cfg = server.config();
     let c = client_for(
         &server.endpoint(),
@@ -241,6 +254,32 @@ pub async fn create_logstore(c: &Client, shards: u32) -> Res<()> {
     c.create_logstore(PROJECT, &LogstoreSpec::new(LOGSTORE, shards))
         .await?;
     Ok(())
+}
+
+/// The distinct harness ids stored in the scenario's logstore.
+pub fn stored_ids(store: &Store) -> HashSet<String> {
+    let Ok(ls) = store.logstore(PROJECT, LOGSTORE) else {
+        return HashSet::new();
+    };
+    let mut ids = HashSet::new();
+    for shard in ls.shards() {
+        let Ok(batch) = store.read(
+            &ls,
+            &shard,
+            shard.begin_seq(),
+            u64::MAX,
+            usize::MAX,
+            usize::MAX,
+        ) else {
+            continue;
+        };
+        for g in batch.groups {
+            if let Ok(group) = LogGroup::decode(g.bytes.as_ref()) {
+                ids.extend(group.logs.iter().map(id_of));
+            }
+        }
+    }
+    ids
 }
 
 /// The recorded history plus the ground truth read from `store`: every log stored, in shard

@@ -7,6 +7,8 @@ use std::time::Duration;
 use sls_client::{BatchKey, Client, Producer, ProducerConfig};
 use sls_e2e::history::{Outcome, WriteOp};
 
+use sls_e2e::workers::{run_producer, Lang, ProducerOptions};
+
 use crate::support::{
     log, Rec, Res, Target, LOGSTORE, OUR_PRODUCER, PROJECT, PY_PUT_LOGS, RUST_PRODUCER,
 };
@@ -203,6 +205,25 @@ pub async fn python_put_logs(
             error: v["error"].as_str().map(str::to_string),
         });
     }
+    rec.with(|h| h.writes.extend(ops));
+    Ok(())
+}
+
+/// The official Java or Go producer (`tests/java/producer`, `sls-go producer-writer`) in its
+/// own process: `o.count` logs, one WriteOp per log from its callback. A failed callback is
+/// `Fail`: the producer reports the log as not delivered (its attempts are in the error).
+pub async fn official_producer(
+    rec: Rec,
+    lang: Lang,
+    target: Target,
+    o: ProducerOptions,
+) -> Res<()> {
+    let mut reported = 0;
+    let ops = run_producer(lang, &target, PROJECT, LOGSTORE, &o, rec.epoch_ms, |n| {
+        rec.sent(n.saturating_sub(reported));
+        reported = reported.max(n);
+    })
+    .await?;
     rec.with(|h| h.writes.extend(ops));
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 mod cross_check;
 mod faults;
+mod official_java_go;
 mod official_python_consumer;
 mod official_python_sdk;
 mod official_rust_producer;

@@ -682,8 +682,11 @@ pub async fn run_producer(
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log)?);
     if lang == Lang::Java {
-        // PutLogs goes to this address with `Host: <project>.localhost`.
-        cmd.args(["--proxy-ip", &format!("127.0.0.1:{}", target.port())]);
+        // PutLogs goes to this address with `Host: <project>.localhost`. The hash key is sent
+        // as given (by default the producer replaces it with an md5 bucket), and the program
+        // waits for every callback before close(), which would cut pending retries short.
+        cmd.args(["--proxy-ip", &format!("127.0.0.1:{}", target.port())])
+            .args(["--no-adjust-shard-hash", "--drain-ms", "120000"]);
     }
     let mut child = tokio::process::Command::from(cmd)
         .kill_on_drop(true)
