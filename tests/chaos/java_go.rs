@@ -25,16 +25,16 @@ use crate::writers;
 fn producer(lang: Lang, prefix: &str, n: usize, secs: f64) -> ProducerOptions {
     let mut o = ProducerOptions::new(prefix, n);
     o.pace = Duration::from_secs_f64(secs / (n / 10).max(1) as f64);
-    // The Go producer silently turns a linger under 100 ms into 2 s.
-    let (batch, linger) = match lang {
-        Lang::Java => ("--batch-count-threshold", "20"),
-        Lang::Python | Lang::Go => ("--max-batch-count", "100"),
+    // Both producers refuse or ignore a linger under 100 ms.
+    let batch = match lang {
+        Lang::Java => "--batch-count-threshold",
+        Lang::Python | Lang::Go => "--max-batch-count",
     };
     o.extra = vec![
         batch.into(),
         "50".into(),
         "--linger-ms".into(),
-        linger.into(),
+        "100".into(),
     ];
     o
 }

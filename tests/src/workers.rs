@@ -688,6 +688,7 @@ pub async fn run_producer(
         cmd.args(["--proxy-ip", &format!("127.0.0.1:{}", target.port())])
             .args(["--no-adjust-shard-hash", "--drain-ms", "120000"]);
     }
+    let shown = format!("{cmd:?}");
     let mut child = tokio::process::Command::from(cmd)
         .kill_on_drop(true)
         .spawn()?;
@@ -703,7 +704,7 @@ pub async fn run_producer(
         let tail = std::fs::read_to_string(&log).unwrap_or_default();
         let tail: Vec<&str> = tail.lines().rev().take(30).collect();
         return Err(format!(
-            "{} producer exited with {status}:\n{}",
+            "{} producer exited with {status}: {shown}\n{}",
             lang.producer_library(),
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         )
