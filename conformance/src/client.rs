@@ -4,6 +4,7 @@
 //! Unlike an SDK it never interprets answers (no retries, no error mapping, no decompression):
 //! judging them is the cases' job. Signing and compression come from `sls-protocol`.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,6 +45,11 @@ pub enum HostForm {
     WithoutPort,
     /// Always a port: the endpoint's, or the scheme's default when it names none.
     WithPort,
+    /// Through an HTTP proxy, as the Java SDK with `ClientConfiguration.setProxyHost` sends:
+    /// the request line carries the absolute URL `http://<project>.<endpoint host>/path`, with
+    /// no port there or in the Host, and the connection goes to the endpoint, acting as the
+    /// proxy. (With an https endpoint no proxy is involved: the URL, port-less, goes to 443.)
+    Proxied,
 }
 
 /// One request, described at the level the cases reason about.
@@ -224,6 +230,8 @@ impl Response {
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
+    /// Sends http URLs to the endpoint as to a proxy (absolute-form targets).
+    proxied: reqwest::Client,
     target: Arc<Target>,
 }
 
@@ -249,8 +257,25 @@ impl Client {
                     addr,
                 ));
         }
+        let proxy_at = match (target.connect_to, target.endpoint.port) {
+            (Some(addr), Some(port)) => format!("http://{}", SocketAddr::new(addr.ip(), port)),
+            (Some(addr), None) => format!("http://{addr}"),
+            (None, _) => format!(
+                "http://{}:{}",
+                target.endpoint.host,
+                effective_port(&target.endpoint)
+            ),
+        };
+        let proxied = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .proxy(reqwest::Proxy::http(&proxy_at).map_err(Error::Client)?)
+            .build()
+            .map_err(Error::Client)?;
         Ok(Client {
             http: builder.build().map_err(Error::Client)?,
+            proxied,
             target: Arc::new(target),
         })
     }
@@ -272,14 +297,23 @@ impl Client {
                 Some(port) => format!("{host}:{port}"),
                 None => host,
             },
-            HostForm::WithoutPort => host,
+            HostForm::WithoutPort | HostForm::Proxied => host,
             HostForm::WithPort => format!("{host}:{}", effective_port(endpoint)),
         }
     }
 
     /// The URL a request goes to (query form-encoded, `+` for spaces, like the Python and Go SDKs).
     fn url(&self, req: &Request) -> Result<reqwest::Url, Error> {
-        let mut text = self.target.endpoint.base_url(req.project.as_deref());
+        let endpoint = &self.target.endpoint;
+        let mut text = if req.host == HostForm::Proxied {
+            let portless = sls_client::Endpoint {
+                port: None,
+                ..endpoint.clone()
+            };
+            portless.base_url(req.project.as_deref())
+        } else {
+            endpoint.base_url(req.project.as_deref())
+        };
         text.push_str(&req.path);
         if !req.query.is_empty() {
             let mut query = form_urlencoded::Serializer::new(String::new());
@@ -412,8 +446,12 @@ impl Client {
             url: url.to_string(),
             source,
         };
-        let mut builder = self
-            .http
+        let http = if req.host == HostForm::Proxied {
+            &self.proxied
+        } else {
+            &self.http
+        };
+        let mut builder = http
             .request(req.method.clone(), url.clone())
             .headers(header_map);
         if !wire.is_empty() || req.method == Method::POST || req.method == Method::PUT {

@@ -7,6 +7,7 @@ use super::{check_fields, Kind};
 use crate::case::{BoxFuture, Case, CaseCtx, CaseResult, Group, Resource};
 use crate::client::{HostForm, Method, Request};
 use crate::runner::poll_until;
+use sls_protocol::proto::Message;
 
 /// Fields of a GetProject object and of ListProject entries (§4.2; Rust SDK, REPORT §2.6).
 const PROJECT_FIELDS: &[(&str, Kind)] = &[
@@ -83,6 +84,13 @@ pub(super) const CASES: &[Case] = &[
         checks: "A project Host with an explicit port (Go, Rust, Node) addresses the project; the port is not part of the project name",
         source: "SLS-API.md §2.2, §2.3, §13 pitfall 1; clients/REPORT.md §1.2; captures/rust-sdk/ep_localhost_nss_myhostname/get_project",
         run: host_with_port,
+    },
+    Case {
+        id: "projects.absolute-form-target",
+        group: Group::Projects,
+        checks: "A request whose target is the absolute URL http://<project>.<host>/path with no port (the Java SDK through ClientConfiguration's proxy) addresses the project, for a read and for a write (ListLogStores, then PutLogs and GetCursor)",
+        source: "JAVA-GO-FLINK.md §2 (Java: proxy only via setProxyHost/Port; requests arrive in absolute form); RFC 9112 §3.2.2",
+        run: absolute_form_target,
     },
 ];
 
@@ -301,6 +309,45 @@ fn host_with_port(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
             "GetProject projectName",
             Some(project.as_str()),
             body.get("projectName").and_then(Value::as_str),
+        )
+    })
+}
+
+fn absolute_form_target(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
+    Box::pin(async move {
+        let project = ctx.project().to_owned();
+        let body = get_project(
+            ctx,
+            "GetProject with an absolute-form target",
+            &project,
+            HostForm::Proxied,
+        )
+        .await?;
+        ctx.check_eq(
+            "GetProject projectName",
+            Some(project.as_str()),
+            body.get("projectName").and_then(Value::as_str),
+        )?;
+        let (logstore, _) = ctx.fixtures().all()[0];
+        let logstore = logstore.to_owned();
+        let req = Request::new(Method::POST, format!("/logstores/{logstore}/shards/lb"))
+            .project(&project)
+            .host(HostForm::Proxied)
+            .protobuf(super::sample_group(ctx.case_id(), 2).encode_to_vec());
+        let resp = ctx.send(req).await?;
+        ctx.check_empty_ok("PutLogs with an absolute-form target", &resp)?;
+        let req = Request::new(Method::GET, format!("/logstores/{logstore}/shards/0"))
+            .project(&project)
+            .host(HostForm::Proxied)
+            .query("type", "cursor")
+            .query("from", "begin");
+        let resp = ctx.send(req).await?;
+        let body = ctx.require_json("GetCursor with an absolute-form target", &resp)?;
+        ctx.check(
+            "GetCursor with an absolute-form target answers a cursor",
+            "a cursor string",
+            &body,
+            body.get("cursor").and_then(Value::as_str).is_some(),
         )
     })
 }
