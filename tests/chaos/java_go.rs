@@ -13,7 +13,7 @@ use sls_e2e::workers::ProducerOptions;
 use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
 use sls_emulator::testing::TestServer;
 
-use crate::official::{finish, settle};
+use crate::official::{finish, never_processed, settle, signature};
 use crate::support::{
     error, holds, rule, start, start_for, stored_ids, workers, Expect, Lang, Params, Rec, Res, Run,
     Target, WorkerOptions, Workers, LOGSTORE, PROJECT,
@@ -86,8 +86,9 @@ pub async fn producer_faults(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
 
 /// C1/C21 for the official consumer of `lang`: three workers on four shards, one SIGKILLed and
 /// restarted under its name at seeded moments, while the official producer of the same
-/// language writes; PullLogs also answers 500 now and then and is slow. Claims at-least-once
-/// and per-shard order (and at-least-once for the producer).
+/// language writes. Meanwhile PullLogs answers 500 or 403 now and then, is slow or cut;
+/// checkpoint answers are lost after the commit; heartbeats get 503. Claims at-least-once and
+/// per-shard order (and at-least-once for the producer).
 pub async fn worker_crash(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
     let (server, _) = start_for(lang, p.seed, 4).await?;
     let f = server.faults();
@@ -102,6 +103,30 @@ pub async fn worker_crash(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
         Api::PullLogs,
         When::Probability(0.1),
         Action::Latency { millis: 200 },
+    ))?;
+    f.add(rule(
+        "pull-quota",
+        Api::PullLogs,
+        When::Probability(0.03),
+        error(403, "ShardReadQuotaExceed"),
+    ))?;
+    f.add(rule(
+        "pull-reset",
+        Api::PullLogs,
+        When::Probability(0.02),
+        Action::Drop,
+    ))?;
+    f.add(rule(
+        "checkpoint-answer-lost",
+        Api::UpdateCheckPoint,
+        When::Probability(0.1),
+        Action::CommitThenError,
+    ))?;
+    f.add(rule(
+        "heartbeat-busy",
+        Api::Heartbeat,
+        When::Probability(0.05),
+        error(503, "ServerBusy"),
     ))?;
     let mut w = workers(&rec, lang, Target::of(&server))?;
     for name in ["a", "b", "c"] {
@@ -257,4 +282,357 @@ pub fn bug(lang: Lang, verdict: &'static str, bug: &'static str) -> Vec<Expect> 
         e.extend(holds(lang.worker_library(), &["order"]));
     }
     e
+}
+
+/// Java consumer bug (JAVA-GO-FLINK.md §5.10): when `process()` throws, `ProcessTask` returns
+/// the exception and the shard goes on from the next batch, whose commit covers the failed
+/// one, so it is never processed. The Go consumer calls `process` again with the same batch
+/// until it succeeds: the control. One failure, on the third batch, while a backlog waits.
+pub async fn process_error(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
+    let (server, c) = start_for(lang, p.seed, 2).await?;
+    let o = WorkerOptions {
+        fail_batch: Some(3),
+        max_fetch: Some(20),
+        ..WorkerOptions::default()
+    };
+    let half = p.logs / 2;
+    writers::ours(
+        rec.clone(),
+        c.clone(),
+        "backlog".into(),
+        half,
+        Duration::ZERO,
+    )
+    .await?;
+    let mut w = workers(&rec, lang, Target::of(&server))?;
+    w.spawn("a", &o)?;
+    settle(&rec, &w, 30, |w| w.read(|e| !e.raised.is_empty())).await;
+    rec.fault("process() failed once on purpose (the third batch)".into());
+    writers::ours(rec.clone(), c, "later".into(), half, Duration::ZERO).await?;
+    // Done when everything stored was processed, or failed on purpose (a skip's signature).
+    let n = stored_ids(server.store()).len();
+    settle(&rec, &w, p.settle_secs(40), |w| {
+        w.read(|e| e.distinct.union(&e.raised).count() >= n)
+    })
+    .await;
+    w.stop_all(30);
+    let history = finish(&rec, &server, Some(&w))?;
+    let raised = w.read(|e| e.raised.clone());
+    let missing = never_processed(&history);
+    match lang {
+        Lang::Java => {
+            // The bug's own signature: what is missing is exactly what process() threw on.
+            signature(
+                "Java process() skip",
+                !missing.is_empty() && missing.keys().all(|id| raised.contains(id)),
+                &missing,
+            )?;
+            Ok(Run {
+                history,
+                expect: bug(
+                    lang,
+                    "at-least-once",
+                    "a batch whose process() threw is skipped and then checkpointed over (ProcessTask)",
+                ),
+            })
+        }
+        Lang::Python | Lang::Go => Ok(Run {
+            history,
+            expect: holds(lang.worker_library(), &["at-least-once", "order"]),
+        }),
+    }
+}
+
+/// PullLogs on shard 0 answers `400 InvalidCursor`, as for a checkpoint whose data has
+/// expired: `times` answers (0: until the end), from the first pull after a restart, while a
+/// backlog waits there.
+fn invalid_cursor(times: Option<u64>) -> Rule {
+    Rule {
+        id: "invalid-cursor".into(),
+        matcher: Matcher {
+            api: Some(Api::PullLogs),
+            shard: Some(0),
+            ..Matcher::default()
+        },
+        when: When::Always,
+        action: Action::Error {
+            status: 400,
+            code: "InvalidCursor".into(),
+            message: Some("chaos: this cursor is invalid".into()),
+        },
+        times,
+    }
+}
+
+/// The schedule of the InvalidCursor bugs: worker `a` consumes some logs and stops cleanly;
+/// a backlog is written; PullLogs on shard 0 answers InvalidCursor (`rule`); `a` restarts
+/// from its checkpoint; more logs follow. Returns the stopped workers.
+async fn backlog_across_restart(
+    lang: Lang,
+    rec: &Rec,
+    server: &TestServer,
+    c: &sls_client::Client,
+    o: &WorkerOptions,
+    rule: Rule,
+    p: Params,
+) -> Res<Workers> {
+    let quarter = p.logs / 4;
+    let write =
+        |prefix: &str, n| writers::ours(rec.clone(), c.clone(), prefix.into(), n, Duration::ZERO);
+    let mut w = workers(rec, lang, Target::of(server))?;
+    w.spawn("a", o)?;
+    // A worker starting at END needs its shards initialised before the first logs.
+    settle(rec, &w, 30, |w| w.read(|e| e.inits.len() >= 2)).await;
+    write("pre", quarter).await?;
+    settle(rec, &w, 30, |w| w.distinct() >= quarter).await;
+    let clean = w.stop("a", 30)?;
+    rec.fault(format!("a stops (graceful: {clean})"));
+    write("backlog", quarter).await?;
+    server.faults().add(rule)?;
+    rec.fault("PullLogs on shard 0 answers InvalidCursor from now on".into());
+    w.restart("a")?;
+    rec.fault("a restarts from its checkpoint".into());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    write("later", p.logs - 3 * quarter).await?;
+    // Logs after the fault come after the backlog in each shard: once they are all processed,
+    // the backlog was processed or skipped. A stuck shard never gets there: 10 s tell.
+    let later: Vec<String> = stored_ids(server.store())
+        .into_iter()
+        .filter(|id| id.starts_with("later-"))
+        .collect();
+    settle(rec, &w, 10, |w| {
+        w.read(|e| later.iter().all(|id| e.distinct.contains(id)))
+    })
+    .await;
+    Ok(w)
+}
+
+/// Java consumer bug (JAVA-GO-FLINK.md §5.1): on `InvalidCursor`, `LogHubFetchTask` resets the
+/// shard to the configured start position. With END, the backlog between the checkpoint and
+/// the end is skipped. One InvalidCursor answer.
+pub async fn java_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
+    let lang = Lang::Java;
+    let (server, c) = start_for(lang, p.seed, 2).await?;
+    let o = WorkerOptions {
+        position: "end",
+        ..WorkerOptions::default()
+    };
+    let mut w =
+        backlog_across_restart(lang, &rec, &server, &c, &o, invalid_cursor(Some(1)), p).await?;
+    w.stop_all(30);
+    let history = finish(&rec, &server, Some(&w))?;
+    // The bug's signature: exactly shard 0's backlog is missing.
+    let missing = never_processed(&history);
+    let backlog_on_0 = history
+        .stored
+        .iter()
+        .filter(|s| s.shard == 0 && s.id.starts_with("backlog-"))
+        .count();
+    signature(
+        "Java InvalidCursor reset",
+        backlog_on_0 > 0
+            && missing.len() == backlog_on_0
+            && missing
+                .iter()
+                .all(|(id, shard)| *shard == 0 && id.starts_with("backlog-")),
+        &missing,
+    )?;
+    Ok(Run {
+        history,
+        expect: bug(
+            lang,
+            "at-least-once",
+            "InvalidCursor resets the shard to the configured start position: END skips the backlog (LogHubFetchTask)",
+        ),
+    })
+}
+
+/// Go consumer bug (JAVA-GO-FLINK.md §5.2): on `InvalidCursor` the shard worker retries the
+/// same cursor for ever while its heartbeats keep the shard, so nobody else takes it: shard 0
+/// is stuck, nothing after its checkpoint is processed. The fault lasts until the end (a
+/// checkpoint whose data expired stays invalid).
+pub async fn go_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
+    let lang = Lang::Go;
+    let (server, c) = start_for(lang, p.seed, 2).await?;
+    let mut w = backlog_across_restart(
+        lang,
+        &rec,
+        &server,
+        &c,
+        &WorkerOptions::default(),
+        invalid_cursor(None),
+        p,
+    )
+    .await?;
+    // Still alive and still holding the stuck shard when the run ends.
+    let held = sls_e2e::workers::owners(&server, PROJECT, LOGSTORE, "chaos-group");
+    let alive = w.is_running("a");
+    w.stop_all(30);
+    let history = finish(&rec, &server, Some(&w))?;
+    let missing = never_processed(&history);
+    let after_checkpoint_on_0 = history
+        .stored
+        .iter()
+        .filter(|s| s.shard == 0 && !s.id.starts_with("pre-"))
+        .count();
+    signature(
+        "Go stuck on InvalidCursor",
+        alive
+            && held.get("a").is_some_and(|s| s.contains(&0))
+            && after_checkpoint_on_0 > 0
+            && missing.len() == after_checkpoint_on_0
+            && missing.values().all(|s| *s == 0),
+        &missing,
+    )?;
+    Ok(Run {
+        history,
+        expect: bug(
+            lang,
+            "at-least-once",
+            "stuck on InvalidCursor: the same cursor retried for ever while heartbeats keep the shard (shard_worker runLoop)",
+        ),
+    })
+}
+
+/// Go consumer bug (JAVA-GO-FLINK.md §5.7): a consumer whose heartbeats are lost keeps its
+/// shard for timeout + interval on its side, while the emulator hands it over after the
+/// timeout; its checkpoints are always forced, so its late commits overwrite the new owner's:
+/// the checkpoint goes backwards, and stays there once the new owner is idle. One shard, `a`
+/// slow, `b` fast; a's heartbeats dropped for 8 s.
+pub async fn go_stale_owner(rec: Rec, p: Params) -> Res<Run> {
+    let lang = Lang::Go;
+    let (server, c) = start_for(lang, p.seed, 1).await?;
+    writers::ours(rec.clone(), c.clone(), "log".into(), p.logs, Duration::ZERO).await?;
+    let mut w = workers(&rec, lang, Target::of(&server))?;
+    w.spawn(
+        "a",
+        &WorkerOptions {
+            max_fetch: Some(5),
+            process_delay: Duration::from_millis(1000),
+            ..WorkerOptions::default()
+        },
+    )?;
+    settle(&rec, &w, 30, |w| w.distinct() > 0).await;
+    w.spawn("b", &WorkerOptions::default())?;
+    server.faults().add(Rule {
+        id: "heartbeats-of-a".into(),
+        matcher: Matcher {
+            api: Some(Api::Heartbeat),
+            consumer: Some("a".into()),
+            ..Matcher::default()
+        },
+        when: When::Always,
+        action: Action::Drop,
+        times: None,
+    })?;
+    rec.fault("heartbeats of a dropped for 8 s (its pulls and commits pass)".into());
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    server.faults().remove("heartbeats-of-a");
+    rec.fault("heartbeats of a pass again".into());
+    let n = p.logs;
+    settle(&rec, &w, 30, |w| w.distinct() >= n).await;
+    // Everything was processed, yet the group's checkpoint is not at the end.
+    let end = c
+        .get_cursor(PROJECT, LOGSTORE, 0, sls_client::CursorFrom::End)
+        .await?;
+    let checkpoint = c
+        .get_checkpoints(PROJECT, LOGSTORE, "chaos-group", Some(0))
+        .await?
+        .pop()
+        .map(|cp| cp.checkpoint)
+        .unwrap_or_default();
+    w.stop_all(30);
+    let history = finish(&rec, &server, Some(&w))?;
+    signature(
+        "Go stale owner",
+        never_processed(&history).is_empty() && checkpoint != end,
+        &never_processed(&history),
+    )?;
+    rec.fault(format!(
+        "after the run, shard 0's checkpoint is {checkpoint}, its end {end}"
+    ));
+    Ok(Run {
+        history,
+        expect: [
+            vec![Expect::Breaks {
+                verdict: "checkpoints",
+                library: lang.worker_library(),
+                bug: "a stale owner's forced commits overwrite the new owner's checkpoint (forceSuccess=true, heart_beat timeout + interval)",
+            }],
+            holds(lang.worker_library(), &["at-least-once", "order"]),
+        ]
+        .concat(),
+    })
+}
+
+/// Producer bugs (JAVA-GO-FLINK.md §5.4, §5.5): every attempt of one batch is stored and then
+/// answered with an error (Java: 500 after commit; Go: connection reset after commit), so the
+/// producer gives up and its callback reports a failure for logs that are stored, three times.
+/// A second batch, unfaulted, is acknowledged.
+pub async fn producer_failed_but_stored(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
+    rec.with(|h| h.consumes = false);
+    let (server, _) = start(p.seed, 4).await?;
+    let action = match lang {
+        Lang::Java => Action::CommitThenError,
+        Lang::Python | Lang::Go => Action::CommitThenReset,
+    };
+    server.faults().add(Rule {
+        times: Some(3),
+        ..rule(
+            "stored-then-lost",
+            Api::PostLogStoreLogs,
+            When::Always,
+            action,
+        )
+    })?;
+    // One batch per run: a single hash key, every log in one request.
+    let batch = |prefix: &str| {
+        let mut o = ProducerOptions::new(prefix, p.logs / 2);
+        o.shards = 1;
+        o.retries = 2;
+        let size = match lang {
+            Lang::Java => "--batch-count-threshold",
+            Lang::Python | Lang::Go => "--max-batch-count",
+        };
+        o.extra = vec![
+            size.into(),
+            p.logs.to_string(),
+            "--max-retry-backoff-ms".into(),
+            "200".into(),
+        ];
+        o
+    };
+    let target = Target::of(&server);
+    writers::official_producer(rec.clone(), lang, target.clone(), batch("faulted")).await?;
+    writers::official_producer(rec.clone(), lang, target, batch("after")).await?;
+    let history = finish(&rec, &server, None)?;
+    let failed_stored = history
+        .writes
+        .iter()
+        .filter(|w| w.outcome == sls_e2e::history::Outcome::Fail)
+        .filter(|w| {
+            w.ids
+                .iter()
+                .all(|id| history.stored.iter().filter(|s| &s.id == id).count() == 3)
+        })
+        .count();
+    signature(
+        "producer failure for stored data",
+        failed_stored == p.logs / 2,
+        &Default::default(),
+    )?;
+    Ok(Run {
+        history,
+        expect: vec![
+            Expect::Holds {
+                verdict: "at-least-once",
+                library: lang.producer_library(),
+            },
+            Expect::Breaks {
+                verdict: "failed-not-stored",
+                library: lang.producer_library(),
+                bug: "every attempt stored, every answer lost: the callback reports a failure for logs stored three times",
+            },
+        ],
+    })
 }

@@ -272,6 +272,48 @@ const SCENARIOS: &[Scenario] = &[
         1_000,
         |r, p| java_go::rebalance(Lang::Go, r, p)
     ),
+    scenario!(
+        "java-process-error",
+        "known bug: official Java ClientWorker skips a batch whose process() threw",
+        1_000,
+        |r, p| java_go::process_error(Lang::Java, r, p)
+    ),
+    scenario!(
+        "go-process-error",
+        "official Go consumer, process() fails once (control: it retries the batch)",
+        1_000,
+        |r, p| java_go::process_error(Lang::Go, r, p)
+    ),
+    scenario!(
+        "java-invalid-cursor",
+        "known bug: official Java ClientWorker resets to END on InvalidCursor, skipping a backlog",
+        1_000,
+        java_go::java_invalid_cursor
+    ),
+    scenario!(
+        "go-invalid-cursor",
+        "known bug: official Go consumer stuck on InvalidCursor while it keeps the shard",
+        1_000,
+        java_go::go_invalid_cursor
+    ),
+    scenario!(
+        "go-stale-owner",
+        "known bug: official Go consumer past its heartbeat expiry overwrites the new owner's checkpoint",
+        1_000,
+        java_go::go_stale_owner
+    ),
+    scenario!(
+        "java-producer-failed-but-stored",
+        "known bug: official Java producer reports failure for a batch stored on every attempt",
+        400,
+        |r, p| java_go::producer_failed_but_stored(Lang::Java, r, p)
+    ),
+    scenario!(
+        "go-producer-failed-but-stored",
+        "known bug: official Go producer reports failure for a batch stored on every attempt",
+        400,
+        |r, p| java_go::producer_failed_but_stored(Lang::Go, r, p)
+    ),
 ];
 
 /// Runs one scenario with one seed; true when every expectation was met.

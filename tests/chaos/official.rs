@@ -55,7 +55,7 @@ fn processed_with_prefix(w: &Workers, prefix: &str) -> usize {
 }
 
 /// Stored ids no reader processed, with their shard.
-fn never_processed(h: &History) -> BTreeMap<String, u32> {
+pub fn never_processed(h: &History) -> BTreeMap<String, u32> {
     let done: HashSet<&str> = h.consumed.iter().map(|c| c.id.as_str()).collect();
     h.stored
         .iter()
@@ -66,7 +66,7 @@ fn never_processed(h: &History) -> BTreeMap<String, u32> {
 
 /// Fails the run when a loss does not look like `bug` (e.g. the worker never started, which
 /// would otherwise "reproduce" every loss bug).
-fn signature(bug: &str, matches: bool, missing: &BTreeMap<String, u32>) -> Res<()> {
+pub fn signature(bug: &str, matches: bool, missing: &BTreeMap<String, u32>) -> Res<()> {
     if matches {
         return Ok(());
     }

@@ -126,10 +126,7 @@ fn start_writer(
 
 /// Shards held per live consumer, as the emulator assigned them.
 fn holdings(server: &TestServer, project: &str) -> BTreeMap<String, Vec<u32>> {
-    server
-        .store()
-        .consumer_group_owners(project, "ls", "g")
-        .unwrap_or_default()
+    sls_e2e::workers::owners(server, project, "ls", "g")
 }
 
 fn counts(h: &BTreeMap<String, Vec<u32>>) -> Vec<usize> {

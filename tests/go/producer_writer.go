@@ -33,6 +33,7 @@ type producerArgs struct {
 	region             string
 	requestTimeout     time.Duration
 	closeTimeout       time.Duration
+	drainMs            int
 }
 
 func runProducerWriter(argv []string) int {
@@ -54,6 +55,7 @@ func runProducerWriter(argv []string) int {
 	fs.StringVar(&a.sign, "sign", "v1", "signature version: v1 or v4")
 	fs.StringVar(&a.region, "region", defaultRegion, "region signed for with --sign v4")
 	fs.DurationVar(&a.requestTimeout, "request-timeout", 60*time.Second, "time per HTTP attempt (the SDK's default)")
+	fs.IntVar(&a.drainMs, "drain-ms", 0, "before SafeClose, wait up to this long for every callback (0: close at once, as an application's shutdown does; while closing, the producer retries nothing more)")
 	fs.DurationVar(&a.closeTimeout, "close-timeout", 10*time.Minute, "how long SafeClose may take to fire every callback")
 	if !parseFlags(fs, argv, "endpoint", "access-key-id", "access-key-secret", "project", "logstore", "prefix", "out") {
 		return exitUsage
@@ -132,6 +134,9 @@ func runProducerWriter(argv []string) int {
 		}
 	}
 
+	for drain := time.Now(); st.lines.Load() < int64(a.count) && time.Since(drain) < time.Duration(a.drainMs)*time.Millisecond; {
+		time.Sleep(50 * time.Millisecond)
+	}
 	// SafeClose waits for every batch to be sent and every callback to fire (Close(ms) only
 	// waits for the task queue to drain, not for the requests in flight). While closing, the
 	// producer retries nothing more: a batch failing then fails at once.

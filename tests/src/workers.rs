@@ -444,6 +444,16 @@ impl Workers {
         Ok(())
     }
 
+    /// Starts worker `name` again with the same command (same consumer name, same event file),
+    /// SIGKILLing it first if it still runs.
+    ///
+    /// # Errors
+    /// No such worker, or the process cannot be started.
+    pub fn restart(&mut self, name: &str) -> Res<()> {
+        self.find(name)?.restart()?;
+        Ok(())
+    }
+
     /// SIGTERM worker `name` (the library's graceful shutdown) and wait up to `secs` for it;
     /// returns whether it exited in time (it is SIGKILLed otherwise).
     ///
@@ -617,6 +627,19 @@ fn parse_event(epoch_ms: i64, name: &str, line: &str, ev: &mut Events) {
     }
 }
 
+/// The live consumers of `group` and the shards the emulator assigned each.
+pub fn owners(
+    server: &sls_emulator::testing::TestServer,
+    project: &str,
+    logstore: &str,
+    group: &str,
+) -> BTreeMap<String, Vec<u32>> {
+    server
+        .store()
+        .consumer_group_owners(project, logstore, group)
+        .unwrap_or_default()
+}
+
 /// Options of one producer process (Java or Go).
 #[derive(Debug, Clone)]
 pub struct ProducerOptions {
@@ -681,12 +704,15 @@ pub async fn run_producer(
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log)?);
+    // The program waits for every callback before closing the producer: both producers cut
+    // pending retries short once closing.
+    cmd.args(["--drain-ms", "120000"]);
     if lang == Lang::Java {
         // PutLogs goes to this address with `Host: <project>.localhost`. The hash key is sent
-        // as given (by default the producer replaces it with an md5 bucket), and the program
-        // waits for every callback before close(), which would cut pending retries short.
+        // as given (by default the producer replaces it with an md5 bucket; the Go harness
+        // turns that off itself).
         cmd.args(["--proxy-ip", &format!("127.0.0.1:{}", target.port())])
-            .args(["--no-adjust-shard-hash", "--drain-ms", "120000"]);
+            .arg("--no-adjust-shard-hash");
     }
     let shown = format!("{cmd:?}");
     let mut child = tokio::process::Command::from(cmd)
