@@ -22,7 +22,8 @@ done
 [ -e tests/java/sdk/target/sls-java-sdk.jar ] || stale_java=1
 if [ -n "$stale_java" ]; then
   echo "build-harnesses: mvn package (tests/java)"
-  (cd tests/java && mvn -q -B package -DskipTests)
+  # Debian's Maven 3.8 prints stray colour resets even in batch mode: filter them out.
+  (cd tests/java && mvn -q -B package -DskipTests 2>&1 | sed 's/\x1b\[0m//g')
 fi
 
 if ! fresh tests/go/bin/sls-go tests/go; then

@@ -4,12 +4,14 @@
 //! is judged by what it claims, and the known bugs of JAVA-GO-FLINK.md §5 are named scenarios
 //! that check the bug's own signature.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sls_client::SplitAt;
-use sls_e2e::workers::ProducerOptions;
+use sls_e2e::history::History;
+use sls_e2e::workers::{ProducerOptions, JAVA_WORKER};
 use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
 use sls_emulator::testing::TestServer;
 
@@ -223,12 +225,122 @@ pub async fn heartbeat_loss(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
 /// nor duplicates": it is judged by exactly-once here, the Go consumer by at-least-once (what
 /// it claims); both by order, parent before child included.
 pub async fn rebalance(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
-    rec.with(|h| h.ordered = true);
-    let (server, c) = start_for(lang, p.seed, 2).await?;
     let o = WorkerOptions {
         in_order: true,
         ..WorkerOptions::default()
     };
+    let claims: &[&str] = match lang {
+        Lang::Java => &["at-least-once", "order", "exactly-once"],
+        Lang::Python | Lang::Go => &["at-least-once", "order"],
+    };
+    let history = rebalance_run(lang, &rec, p, &o).await?;
+    Ok(Run {
+        history,
+        expect: holds(lang.worker_library(), claims),
+    })
+}
+
+/// Finding, Java consumer library: with its usual checkpointing (`process()` calls
+/// `saveCheckPoint(false)`, the library commits on its timer, on handover and in each shard's
+/// shutdown task), a clean stop while a `process()` runs loses the shard's last cursor:
+/// `ClientWorker.shutdown` drives each shard consumer once, a shard busy in `process()` then
+/// never runs its shutdown task, so nothing is committed and the next owner repeats the
+/// batches. Worker `a` (slow, lazy) reads two shards; once `b` joined and got one, `a` is
+/// stopped (SIGTERM) in the middle of a `process()`. The library documents that failover and
+/// rebalancing produce "neither data loss nor duplicates".
+pub async fn java_clean_stop_lazy(rec: Rec, p: Params) -> Res<Run> {
+    let lang = Lang::Java;
+    let (server, c) = start_for(lang, p.seed, 2).await?;
+    writers::ours(rec.clone(), c, "log".into(), p.logs, Duration::ZERO).await?;
+    let lazy = WorkerOptions {
+        max_fetch: Some(10),
+        process_delay: Duration::from_millis(2500),
+        extra: vec!["--lazy-commit".into()],
+        ..WorkerOptions::default()
+    };
+    let mut w = workers(&rec, lang, Target::of(&server))?;
+    w.spawn("a", &lazy)?;
+    settle(&rec, &w, 30, |w| w.distinct() > 0).await;
+    w.spawn("b", &WorkerOptions::default())?;
+    rec.fault("b joins: a hands one shard over (its shutdown task commits)".into());
+    // b holds a shard, and a has processed more on the shard it kept.
+    settle(&rec, &w, 30, |w| {
+        w.read(|e| {
+            let b_started = e.inits.iter().any(|(n, _, _)| n == "b");
+            let a_batches = e.consumed.iter().filter(|c| c.consumer == "a").count();
+            b_started && a_batches > 20
+        })
+    })
+    .await;
+    // Stop a right after one of its process() calls began (it lasts 2.5 s; the library
+    // waits about 1 s before it shuts the shard consumers down).
+    let started = |w: &Workers| w.read(|e| e.processing.iter().filter(|x| x.0 == "a").count());
+    let before = started(&w);
+    settle(&rec, &w, 10, |w| started(w) > before).await;
+    let (busy_shard, since) = w
+        .read(|e| {
+            e.processing
+                .iter()
+                .rev()
+                .find(|x| x.0 == "a")
+                .map(|x| (x.1, x.2))
+        })
+        .ok_or("a never started a process()")?;
+    let clean = w.stop("a", 60)?;
+    rec.fault(format!(
+        "a stops cleanly (SIGTERM, graceful: {clean}) while its process() on shard {busy_shard} runs"
+    ));
+    let n = p.logs;
+    settle(&rec, &w, p.settle_secs(60), |w| w.distinct() >= n).await;
+    w.stop_all(30);
+    let history = finish(&rec, &server, Some(&w))?;
+    // The finding's signature: the busy shard's shutdown hook never ran, and b repeated logs a
+    // had processed there.
+    let hooked = w.read(|e| {
+        e.shutdowns
+            .iter()
+            .any(|(n, s, t)| n == "a" && *s == busy_shard && *t >= since)
+    });
+    let repeated = {
+        let by_a: HashSet<&str> = history
+            .consumed
+            .iter()
+            .filter(|c| c.consumer == "a" && c.shard == busy_shard)
+            .map(|c| c.id.as_str())
+            .collect();
+        history
+            .consumed
+            .iter()
+            .filter(|c| c.consumer == "b" && by_a.contains(c.id.as_str()))
+            .count()
+    };
+    if hooked || repeated == 0 {
+        return Err(format!(
+            "not the finding's signature: a's shutdown hook ran on shard {busy_shard}: {hooked}; \
+             logs of a repeated by b: {repeated}"
+        )
+        .into());
+    }
+    Ok(Run {
+        history,
+        expect: [
+            vec![Expect::Breaks {
+                verdict: "exactly-once",
+                library: JAVA_WORKER,
+                bug: "a clean stop during process() skips the shard's shutdown task: the cursor kept by saveCheckPoint(false) is never committed and the next owner repeats it (ClientWorker.shutdown, ShardConsumer)",
+            }],
+            holds(JAVA_WORKER, &["at-least-once", "order"]),
+        ]
+        .concat(),
+    })
+}
+
+/// The rebalancing schedule of [`rebalance`] with workers run with `o`.
+async fn rebalance_run(lang: Lang, rec: &Rec, p: Params, o: &WorkerOptions) -> Res<History> {
+    let rec = rec.clone();
+    rec.with(|h| h.ordered = true);
+    let (server, c) = start_for(lang, p.seed, 2).await?;
+    let o = o.clone();
     let mut rng = StdRng::seed_from_u64(p.seed);
     let mut pause = || Duration::from_millis(rng.gen_range(1500..3000));
     let mut w = workers(&rec, lang, Target::of(&server))?;
@@ -261,14 +373,7 @@ pub async fn rebalance(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
     rec.fault(format!("a stops cleanly (graceful: {clean}); c takes over"));
     writer.await??;
     drain(&rec, &server, &mut w, p.settle_secs(90)).await;
-    let claims: &[&str] = match lang {
-        Lang::Java => &["at-least-once", "order", "exactly-once"],
-        Lang::Python | Lang::Go => &["at-least-once", "order"],
-    };
-    Ok(Run {
-        history: finish(&rec, &server, Some(&w))?,
-        expect: holds(lang.worker_library(), claims),
-    })
+    finish(&rec, &server, Some(&w))
 }
 
 /// The worker scenarios' claims when a known bug breaks one verdict and the others hold.
@@ -585,40 +690,36 @@ pub async fn producer_failed_but_stored(lang: Lang, rec: Rec, p: Params) -> Res<
             action,
         )
     })?;
-    // One batch per run: a single hash key, every log in one request.
-    let batch = |prefix: &str| {
-        let mut o = ProducerOptions::new(prefix, p.logs / 2);
+    // The faulted logs in one batch (a single hash key, one request; both producers cap a
+    // batch at 4096 logs and 512 KiB by default), then the rest, unfaulted.
+    let faulted = (p.logs / 2).min(2000);
+    let options = |prefix: &str, n: usize| {
+        let mut o = ProducerOptions::new(prefix, n);
         o.shards = 1;
         o.retries = 2;
-        let size = match lang {
-            Lang::Java => "--batch-count-threshold",
-            Lang::Python | Lang::Go => "--max-batch-count",
-        };
-        o.extra = vec![
-            size.into(),
-            p.logs.to_string(),
-            "--max-retry-backoff-ms".into(),
-            "200".into(),
-        ];
+        o.extra = vec!["--max-retry-backoff-ms".into(), "200".into()];
         o
     };
     let target = Target::of(&server);
-    writers::official_producer(rec.clone(), lang, target.clone(), batch("faulted")).await?;
-    writers::official_producer(rec.clone(), lang, target, batch("after")).await?;
+    let o = options("faulted", faulted);
+    writers::official_producer(rec.clone(), lang, target.clone(), o).await?;
+    let o = options("after", p.logs - faulted);
+    writers::official_producer(rec.clone(), lang, target, o).await?;
     let history = finish(&rec, &server, None)?;
+    let mut copies: HashMap<&str, usize> = HashMap::new();
+    for s in &history.stored {
+        *copies.entry(s.id.as_str()).or_default() += 1;
+    }
+    // The bug's signature: every faulted log failed and is stored three times, once per attempt.
     let failed_stored = history
         .writes
         .iter()
         .filter(|w| w.outcome == sls_e2e::history::Outcome::Fail)
-        .filter(|w| {
-            w.ids
-                .iter()
-                .all(|id| history.stored.iter().filter(|s| &s.id == id).count() == 3)
-        })
+        .filter(|w| w.ids.iter().all(|id| copies.get(id.as_str()) == Some(&3)))
         .count();
     signature(
         "producer failure for stored data",
-        failed_stored == p.logs / 2,
+        failed_stored == faulted,
         &Default::default(),
     )?;
     Ok(Run {

@@ -267,6 +267,12 @@ const SCENARIOS: &[Scenario] = &[
         |r, p| java_go::rebalance(Lang::Java, r, p)
     ),
     scenario!(
+        "java-clean-stop-lazy",
+        "finding: official Java ClientWorker with saveCheckPoint(false), stopped cleanly during process(): the next owner repeats its batches",
+        1_000,
+        java_go::java_clean_stop_lazy
+    ),
+    scenario!(
         "go-rebalance",
         "official Go consumer, ordered: join, leave, clean failover, split, merge",
         1_000,

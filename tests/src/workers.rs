@@ -4,8 +4,8 @@
 //!
 //! Every worker program appends one JSON event per line to its own file (format in
 //! `tests/python/consumer_worker.py`, shared by `tests/java` and `tests/go`): `start`, `init`,
-//! `batch` (the ids of a processed batch and the cursor then committed with force), `raise`,
-//! `shutdown`, `warn`, `error`, `exit`. Each is flushed before the checkpoint it precedes, so
+//! `processing` (Java), `batch` (the ids of a processed batch and the cursor then committed with
+//! force, unless `"committed": false`), `raise`, `shutdown`, `warn`, `error`, `exit`. Each is flushed before the checkpoint it precedes, so
 //! a SIGKILL loses no record of work the server was told about. Every producer program writes
 //! one line per log when its callback fires (`ids`, `invoke`, `complete`, `outcome`, `error`).
 //!
@@ -227,6 +227,8 @@ pub struct WorkerOptions {
     pub process_delay: Duration,
     /// Where a shard with no checkpoint starts: `begin` or `end`.
     pub position: &'static str,
+    /// More flags for this language's program (e.g. Java's `--lazy-commit`).
+    pub extra: Vec<String>,
 }
 
 impl Default for WorkerOptions {
@@ -240,6 +242,7 @@ impl Default for WorkerOptions {
             timeout_secs: 3,
             process_delay: Duration::ZERO,
             position: "begin",
+            extra: Vec::new(),
         }
     }
 }
@@ -303,6 +306,7 @@ impl WorkerOptions {
         if lang != Lang::Python {
             a.extend(["--position".into(), self.position.to_string()]);
         }
+        a.extend(self.extra.iter().cloned());
         a
     }
 }
@@ -322,6 +326,10 @@ pub struct Events {
     pub distinct: HashSet<String>,
     /// `(worker, shard, time)` of every `init`: when a worker took a shard.
     pub inits: Vec<(String, u32, i64)>,
+    /// `(worker, shard, time)` of every `processing` (Java: a non-empty process() begins).
+    pub processing: Vec<(String, u32, i64)>,
+    /// `(worker, shard, time)` of every `shutdown` (the processor's shutdown hook ran).
+    pub shutdowns: Vec<(String, u32, i64)>,
     /// Workers that recorded a graceful `exit`.
     pub exited: HashSet<String>,
     /// Library warnings, per worker.
@@ -589,9 +597,11 @@ fn parse_event(epoch_ms: i64, name: &str, line: &str, ev: &mut Events) {
                 });
             }
             // The processor then commits the batch's next cursor with force (a failure would be
-            // a "warn" event).
+            // a "warn" event), unless it only kept it for the library to commit later.
+            let committed = v["committed"].as_bool().unwrap_or(true);
             if let Some(cursor) = v["cursor"]
                 .as_str()
+                .filter(|_| committed)
                 .and_then(|c| sls_protocol::cursor::decode_cursor(c).ok())
             {
                 ev.checkpoints.push(CheckpointEvent {
@@ -603,6 +613,8 @@ fn parse_event(epoch_ms: i64, name: &str, line: &str, ev: &mut Events) {
             }
         }
         "init" => ev.inits.push((name.to_string(), shard, t)),
+        "processing" => ev.processing.push((name.to_string(), shard, t)),
+        "shutdown" => ev.shutdowns.push((name.to_string(), shard, t)),
         "raise" => {
             ev.notes.push(FaultEvent {
                 time_ms: t,

@@ -81,6 +81,18 @@ public final class ConsumerWorkerMain implements Callable<Integer> {
                     + "all shards (1-based; 0 = never).")
     int failBatch;
 
+    @Option(names = "--lazy-commit",
+            description = "process() calls saveCheckPoint(false), as the library's samples do: "
+                    + "the cursor is kept and committed by the auto-commit (every 60 s), on "
+                    + "handover and at shutdown. Batch events then say \"committed\": false.")
+    boolean lazyCommit;
+
+    @Option(names = "--auto-commit-ms", defaultValue = "60000",
+            description = "LogHubConfig.setAutoCommitIntervalMs: how often the library commits "
+                    + "the cursor kept by saveCheckPoint(false) (default ${DEFAULT-VALUE}, as "
+                    + "the library's).")
+    long autoCommitMs;
+
     @Option(names = "--position", defaultValue = "begin",
             description = "Where a shard without checkpoint starts: begin or end.")
     Position position;
@@ -112,8 +124,9 @@ public final class ConsumerWorkerMain implements Callable<Integer> {
         config.setFetchIntervalMillis(fetchIntervalMs);
         config.setMaxFetchLogGroupSize(maxFetch);
         config.setConsumeInOrder(inOrder);
+        config.setAutoCommitIntervalMs(autoCommitMs);
 
-        Recorder.Shared shared = new Recorder.Shared(events, processDelayMs, failBatch);
+        Recorder.Shared shared = new Recorder.Shared(events, processDelayMs, failBatch, lazyCommit);
         ClientWorker worker;
         try {
             // The constructor creates the consumer group, or updates its timeout and order.

@@ -25,13 +25,16 @@ final class Recorder implements ILogHubProcessor {
         final EventLog events;
         final long processDelayMs;
         final int failBatch;
+        /** saveCheckPoint(false) after a batch instead of (true). */
+        final boolean lazy;
         /** Non-empty batches handed to process() in this process, over every shard. */
         final AtomicInteger handed = new AtomicInteger();
 
-        Shared(EventLog events, long processDelayMs, int failBatch) {
+        Shared(EventLog events, long processDelayMs, int failBatch, boolean lazy) {
             this.events = events;
             this.processDelayMs = processDelayMs;
             this.failBatch = failBatch;
+            this.lazy = lazy;
         }
     }
 
@@ -60,25 +63,41 @@ final class Recorder implements ILogHubProcessor {
             // shard (an empty shard's begin cursor, which finishes an empty readonly shard);
             // later ones commit nothing new.
             if (!Objects.equals(cursor, lastRecorded)) {
-                shared.events.emit(batchEvent("batch", ids, cursor));
+                record("batch", ids, cursor);
                 lastRecorded = cursor;
             }
-            commit(tracker);
+            save(tracker);
             return null;
         }
+        // Marks a process() under way, so a test can stop the worker in the middle of one.
+        shared.events.emit(EventLog.event("processing").put("shard", shard));
         if (shared.processDelayMs > 0) {
             sleep(shared.processDelayMs);
         }
         if (shared.handed.incrementAndGet() == shared.failBatch) {
             // An application error, as a sink outage would raise. The library should hand this
             // batch over again (C&P §6 C9); 0.6.41 logs it and moves on (ProcessTask).
-            shared.events.emit(batchEvent("raise", ids, cursor));
+            record("raise", ids, cursor);
             throw new RuntimeException("chaos: process() fails on batch " + shared.failBatch);
         }
-        shared.events.emit(batchEvent("batch", ids, cursor));
+        record("batch", ids, cursor);
         lastRecorded = cursor;
-        commit(tracker);
+        save(tracker);
         return null; // no rollback
+    }
+
+    /** A batch event; with lazy commits it says the cursor is not committed yet. */
+    private void record(String ev, ArrayNode ids, String cursor) {
+        ObjectNode e = batchEvent(ev, ids, cursor);
+        if (shared.lazy) {
+            e.put("committed", false);
+        }
+        shared.events.emit(e);
+    }
+
+    /** After a batch: saveCheckPoint(true), or (false) with lazy commits. */
+    private void save(ILogHubCheckPointTracker tracker) {
+        save(tracker, !shared.lazy);
     }
 
     @Override
@@ -90,8 +109,12 @@ final class Recorder implements ILogHubProcessor {
 
     /** saveCheckPoint(true): UpdateCheckPoint with the batch's next cursor, now. */
     private void commit(ILogHubCheckPointTracker tracker) {
+        save(tracker, true);
+    }
+
+    private void save(ILogHubCheckPointTracker tracker, boolean persistent) {
         try {
-            tracker.saveCheckPoint(true);
+            tracker.saveCheckPoint(persistent);
         } catch (LogHubCheckPointException ex) {
             // The library already retried 3 times; as its samples do, go on. The next commit
             // carries a later cursor.
