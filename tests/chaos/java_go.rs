@@ -15,10 +15,10 @@ use sls_e2e::workers::{ProducerOptions, JAVA_WORKER};
 use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
 use sls_emulator::testing::TestServer;
 
-use crate::official::{finish, never_processed, settle, signature};
+use crate::official::{finish, missing_exactly, never_processed, settle, signature};
 use crate::support::{
-    error, holds, rule, start, start_for, stored_ids, workers, Expect, Lang, Params, Rec, Res, Run,
-    Target, WorkerOptions, Workers, LOGSTORE, PROJECT,
+    add_random_faults, error, heartbeat_outage, holds, rule, start, start_for, stored_ids, workers,
+    Expect, Lang, Params, Rec, Res, Run, Target, WorkerOptions, Workers, LOGSTORE, PROJECT,
 };
 use crate::writers;
 
@@ -62,22 +62,17 @@ pub async fn producer_faults(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
     rec.with(|h| h.consumes = false);
     // The Java producer sends PutLogs to `--proxy-ip`: no port 80 needed.
     let (server, _) = start(p.seed, 4).await?;
-    let f = server.faults();
-    let faults = [
-        ("lost-answer", 0.1, Action::CommitThenError),
-        ("reset", 0.05, Action::CommitThenReset),
-        ("busy", 0.1, error(503, "ServerBusy")),
-        ("quota", 0.05, error(403, "ShardWriteQuotaExceed")),
-        ("slow", 0.2, Action::Latency { millis: 300 }),
-    ];
-    for (id, pr, action) in faults {
-        f.add(rule(
-            id,
-            Api::PostLogStoreLogs,
-            When::Probability(pr),
-            action,
-        ))?;
-    }
+    add_random_faults(
+        &server,
+        Api::PostLogStoreLogs,
+        [
+            ("lost-answer", 0.1, Action::CommitThenError),
+            ("reset", 0.05, Action::CommitThenReset),
+            ("busy", 0.1, error(503, "ServerBusy")),
+            ("quota", 0.05, error(403, "ShardWriteQuotaExceed")),
+            ("slow", 0.2, Action::Latency { millis: 300 }),
+        ],
+    )?;
     let o = producer(lang, "p", p.logs, 0.0);
     writers::official_producer(rec.clone(), lang, Target::of(&server), o).await?;
     Ok(Run {
@@ -93,43 +88,26 @@ pub async fn producer_faults(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
 /// per-shard order (and at-least-once for the producer).
 pub async fn worker_crash(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
     let (server, _) = start_for(lang, p.seed, 4).await?;
-    let f = server.faults();
-    f.add(rule(
-        "pull-500",
+    add_random_faults(
+        &server,
         Api::PullLogs,
-        When::Probability(0.05),
-        error(500, "InternalServerError"),
-    ))?;
-    f.add(rule(
-        "pull-slow",
-        Api::PullLogs,
-        When::Probability(0.1),
-        Action::Latency { millis: 200 },
-    ))?;
-    f.add(rule(
-        "pull-quota",
-        Api::PullLogs,
-        When::Probability(0.03),
-        error(403, "ShardReadQuotaExceed"),
-    ))?;
-    f.add(rule(
-        "pull-reset",
-        Api::PullLogs,
-        When::Probability(0.02),
-        Action::Drop,
-    ))?;
-    f.add(rule(
-        "checkpoint-answer-lost",
+        [
+            ("pull-500", 0.05, error(500, "InternalServerError")),
+            ("pull-slow", 0.1, Action::Latency { millis: 200 }),
+            ("pull-quota", 0.03, error(403, "ShardReadQuotaExceed")),
+            ("pull-reset", 0.02, Action::Drop),
+        ],
+    )?;
+    add_random_faults(
+        &server,
         Api::UpdateCheckPoint,
-        When::Probability(0.1),
-        Action::CommitThenError,
-    ))?;
-    f.add(rule(
-        "heartbeat-busy",
+        [("checkpoint-answer-lost", 0.1, Action::CommitThenError)],
+    )?;
+    add_random_faults(
+        &server,
         Api::Heartbeat,
-        When::Probability(0.05),
-        error(503, "ServerBusy"),
-    ))?;
+        [("heartbeat-busy", 0.05, error(503, "ServerBusy"))],
+    )?;
     let mut w = workers(&rec, lang, Target::of(&server))?;
     for name in ["a", "b", "c"] {
         w.spawn(name, &WorkerOptions::default())?;
@@ -194,22 +172,7 @@ pub async fn heartbeat_loss(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
     for k in 0..p.crashes {
         tokio::time::sleep(Duration::from_millis(rng.gen_range(1000..2500))).await;
         let victim = if k % 2 == 0 { "a" } else { "b" };
-        let id = format!("partition-{k}");
-        server.faults().add(Rule {
-            id: id.clone(),
-            matcher: Matcher {
-                api: Some(Api::Heartbeat),
-                consumer: Some(victim.into()),
-                ..Matcher::default()
-            },
-            when: When::Always,
-            action: Action::Drop,
-            times: None,
-        })?;
-        rec.fault(format!("heartbeats of {victim} dropped for {outage:?}"));
-        tokio::time::sleep(outage).await;
-        server.faults().remove(&id);
-        rec.fault(format!("heartbeats of {victim} pass again"));
+        heartbeat_outage(&rec, &server, victim, outage).await?;
     }
     writer.await??;
     drain(&rec, &server, &mut w, p.settle_secs(90)).await;
@@ -498,7 +461,7 @@ async fn backlog_across_restart(
     w.restart("a")?;
     rec.fault("a restarts from its checkpoint".into());
     tokio::time::sleep(Duration::from_secs(3)).await;
-    write("later", p.logs - 3 * quarter).await?;
+    write("later", p.logs - 2 * quarter).await?;
     // Logs after the fault come after the backlog in each shard: once they are all processed,
     // the backlog was processed or skipped. A stuck shard never gets there: 10 s tell.
     let later: Vec<String> = stored_ids(server.store())
@@ -528,18 +491,11 @@ pub async fn java_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
     let history = finish(&rec, &server, Some(&w))?;
     // The bug's signature: exactly shard 0's backlog is missing.
     let missing = never_processed(&history);
-    let backlog_on_0 = history
-        .stored
-        .iter()
-        .filter(|s| s.shard == 0 && s.id.starts_with("backlog-"))
-        .count();
     signature(
         "Java InvalidCursor reset",
-        backlog_on_0 > 0
-            && missing.len() == backlog_on_0
-            && missing
-                .iter()
-                .all(|(id, shard)| *shard == 0 && id.starts_with("backlog-")),
+        missing_exactly(&history, &missing, |s| {
+            s.shard == 0 && s.id.starts_with("backlog-")
+        }),
         &missing,
     )?;
     Ok(Run {
@@ -575,18 +531,13 @@ pub async fn go_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
     w.stop_all(30);
     let history = finish(&rec, &server, Some(&w))?;
     let missing = never_processed(&history);
-    let after_checkpoint_on_0 = history
-        .stored
-        .iter()
-        .filter(|s| s.shard == 0 && !s.id.starts_with("pre-"))
-        .count();
     signature(
         "Go stuck on InvalidCursor",
         alive
             && held.get("a").is_some_and(|s| s.contains(&0))
-            && after_checkpoint_on_0 > 0
-            && missing.len() == after_checkpoint_on_0
-            && missing.values().all(|s| *s == 0),
+            && missing_exactly(&history, &missing, |s| {
+                s.shard == 0 && !s.id.starts_with("pre-")
+            }),
         &missing,
     )?;
     Ok(Run {
@@ -619,21 +570,7 @@ pub async fn go_stale_owner(rec: Rec, p: Params) -> Res<Run> {
     )?;
     settle(&rec, &w, 30, |w| w.distinct() > 0).await;
     w.spawn("b", &WorkerOptions::default())?;
-    server.faults().add(Rule {
-        id: "heartbeats-of-a".into(),
-        matcher: Matcher {
-            api: Some(Api::Heartbeat),
-            consumer: Some("a".into()),
-            ..Matcher::default()
-        },
-        when: When::Always,
-        action: Action::Drop,
-        times: None,
-    })?;
-    rec.fault("heartbeats of a dropped for 8 s (its pulls and commits pass)".into());
-    tokio::time::sleep(Duration::from_secs(8)).await;
-    server.faults().remove("heartbeats-of-a");
-    rec.fault("heartbeats of a pass again".into());
+    heartbeat_outage(&rec, &server, "a", Duration::from_secs(8)).await?;
     let n = p.logs;
     settle(&rec, &w, 30, |w| w.distinct() >= n).await;
     // Everything was processed, yet the group's checkpoint is not at the end.

@@ -15,8 +15,9 @@ use sls_emulator::testing::TestServer;
 
 use crate::ours::invalid_cursor_once;
 use crate::support::{
-    error, holds, rule, start, with_ground_truth, workers, Expect, Lang, Params, Rec, Res, Run,
-    Target, WorkerOptions, Workers, LOGSTORE, PROJECT, PY_PUT_LOGS, PY_WORKER, RUST_PRODUCER,
+    add_random_faults, error, holds, rule, start, with_ground_truth, workers, Expect, Lang, Params,
+    Rec, Res, Run, Target, WorkerOptions, Workers, LOGSTORE, PROJECT, PY_PUT_LOGS, PY_WORKER,
+    RUST_PRODUCER,
 };
 use crate::writers;
 
@@ -78,6 +79,21 @@ pub fn signature(bug: &str, matches: bool, missing: &BTreeMap<String, u32>) -> R
     .into())
 }
 
+/// Whether the logs never processed are exactly the stored logs `which` selects (and some are).
+pub fn missing_exactly(
+    h: &History,
+    missing: &BTreeMap<String, u32>,
+    which: impl Fn(&sls_e2e::history::StoredLog) -> bool,
+) -> bool {
+    let expected: BTreeMap<String, u32> = h
+        .stored
+        .iter()
+        .filter(|s| which(s))
+        .map(|s| (s.id.clone(), s.shard))
+        .collect();
+    !expected.is_empty() && &expected == missing
+}
+
 /// What the Python worker's bug scenarios expect: `bug` breaks at-least-once, order still holds.
 fn python_worker_bug(bug: &'static str) -> Vec<Expect> {
     vec![
@@ -98,31 +114,16 @@ fn python_worker_bug(bug: &'static str) -> Vec<Expect> {
 pub async fn rust_producer_faults(rec: Rec, p: Params) -> Res<Run> {
     rec.with(|h| h.consumes = false);
     let (server, _) = start(p.seed, 4).await?;
-    let f = server.faults();
-    f.add(rule(
-        "lost-answer",
+    add_random_faults(
+        &server,
         Api::PostLogStoreLogs,
-        When::Probability(0.15),
-        Action::CommitThenError,
-    ))?;
-    f.add(rule(
-        "busy",
-        Api::PostLogStoreLogs,
-        When::Probability(0.1),
-        error(503, "ServerBusy"),
-    ))?;
-    f.add(rule(
-        "slow",
-        Api::PostLogStoreLogs,
-        When::Probability(0.2),
-        Action::Latency { millis: 300 },
-    ))?;
-    f.add(rule(
-        "quota",
-        Api::PostLogStoreLogs,
-        When::Probability(0.05),
-        error(403, "ShardWriteQuotaExceed"),
-    ))?;
+        [
+            ("lost-answer", 0.15, Action::CommitThenError),
+            ("busy", 0.1, error(503, "ServerBusy")),
+            ("slow", 0.2, Action::Latency { millis: 300 }),
+            ("quota", 0.05, error(403, "ShardWriteQuotaExceed")),
+        ],
+    )?;
     writers::official_rust(rec.clone(), Target::of(&server), "rs".into(), p.logs).await?;
     Ok(Run {
         history: finish(&rec, &server, None)?,
@@ -136,25 +137,15 @@ pub async fn rust_producer_faults(rec: Rec, p: Params) -> Res<Run> {
 pub async fn python_put_logs(rec: Rec, p: Params) -> Res<Run> {
     rec.with(|h| h.consumes = false);
     let (server, _) = start(p.seed, 4).await?;
-    let f = server.faults();
-    f.add(rule(
-        "lost-answer",
+    add_random_faults(
+        &server,
         Api::PostLogStoreLogs,
-        When::Probability(0.1),
-        Action::CommitThenError,
-    ))?;
-    f.add(rule(
-        "reset",
-        Api::PostLogStoreLogs,
-        When::Probability(0.05),
-        Action::CommitThenReset,
-    ))?;
-    f.add(rule(
-        "quota",
-        Api::PostLogStoreLogs,
-        When::Probability(0.1),
-        error(403, "WriteQuotaExceed"),
-    ))?;
+        [
+            ("lost-answer", 0.1, Action::CommitThenError),
+            ("reset", 0.05, Action::CommitThenReset),
+            ("quota", 0.1, error(403, "WriteQuotaExceed")),
+        ],
+    )?;
     // The SDK sleeps 1 s before each of its own retries: keep the number of calls (and so of
     // faulted calls) near 100 whatever the size of the run.
     let batch = (p.logs / 100).max(20);
@@ -363,16 +354,9 @@ pub async fn python_empty_readonly_shard(rec: Rec, p: Params) -> Res<Run> {
     // The bug's signature: shard 0 fully processed, and exactly the children of the empty
     // shard (2 and 3) never read.
     let missing = never_processed(&history);
-    let in_children = history
-        .stored
-        .iter()
-        .filter(|s| s.shard == 2 || s.shard == 3)
-        .count();
     signature(
         "S1",
-        in_children > 0
-            && missing.len() == in_children
-            && missing.values().all(|s| *s == 2 || *s == 3),
+        missing_exactly(&history, &missing, |s| s.shard == 2 || s.shard == 3),
         &missing,
     )?;
     Ok(Run {

@@ -16,9 +16,9 @@ use sls_fault_injection::process::{EmulatorOptions, EmulatorProcess};
 use sls_fault_injection::proxy::{Direction, Matcher as ProxyMatcher, Proxy, Toxic, ToxicKind};
 
 use crate::support::{
-    client_for, create_logstore, distinct_consumed, error, holds, id_of, rule, start, start_worker,
-    until, with_ground_truth, worker_config, Params, Rec, Res, Run, LOGSTORE, OUR_EO, OUR_PRODUCER,
-    OUR_WORKER, PROJECT,
+    client_for, create_logstore, distinct_consumed, error, heartbeat_outage, holds, id_of, rule,
+    start, start_worker, until, with_ground_truth, worker_config, Params, Rec, Res, Run, LOGSTORE,
+    OUR_EO, OUR_PRODUCER, OUR_WORKER, PROJECT,
 };
 use crate::writers;
 
@@ -301,22 +301,7 @@ pub async fn heartbeat_loss(rec: Rec, p: Params) -> Res<Run> {
     for k in 0..p.crashes {
         tokio::time::sleep(Duration::from_millis(rng.gen_range(300..1200))).await;
         let victim = if k % 2 == 0 { "a" } else { "b" };
-        let id = format!("partition-{k}");
-        server.faults().add(Rule {
-            id: id.clone(),
-            matcher: Matcher {
-                api: Some(Api::Heartbeat),
-                consumer: Some(victim.into()),
-                ..Matcher::default()
-            },
-            when: When::Always,
-            action: Action::Drop,
-            times: None,
-        })?;
-        rec.fault(format!("heartbeats of {victim} dropped for 2.5 s"));
-        tokio::time::sleep(Duration::from_millis(2500)).await;
-        server.faults().remove(&id);
-        rec.fault(format!("heartbeats of {victim} pass again"));
+        heartbeat_outage(&rec, &server, victim, Duration::from_millis(2500)).await?;
     }
     worker_run(&rec, &server, writer, p.logs, vec![a, b]).await
 }

@@ -258,37 +258,18 @@ pub async fn create_logstore(c: &Client, shards: u32) -> Res<()> {
 
 /// The distinct harness ids stored in the scenario's logstore.
 pub fn stored_ids(store: &Store) -> HashSet<String> {
-    let Ok(ls) = store.logstore(PROJECT, LOGSTORE) else {
-        return HashSet::new();
-    };
-    let mut ids = HashSet::new();
-    for shard in ls.shards() {
-        let Ok(batch) = store.read(
-            &ls,
-            &shard,
-            shard.begin_seq(),
-            u64::MAX,
-            usize::MAX,
-            usize::MAX,
-        ) else {
-            continue;
-        };
-        for g in batch.groups {
-            if let Ok(group) = LogGroup::decode(g.bytes.as_ref()) {
-                ids.extend(group.logs.iter().map(id_of));
-            }
-        }
-    }
-    ids
+    ground_truth(store, 0)
+        .map(|(_, stored)| stored.into_iter().map(|s| s.id).collect())
+        .unwrap_or_default()
 }
 
-/// The recorded history plus the ground truth read from `store`: every log stored, in shard
-/// order; the shard lineage; the emulator's fault journal (if it ran in this process).
-pub fn with_ground_truth(rec: &Rec, store: &Store, journal: &[JournalEntry]) -> Res<History> {
-    let mut h = rec.with(|h| h.clone());
+/// The scenario's shard lineage and every log stored, in shard order, with receive times in ms
+/// since `epoch_ms`.
+fn ground_truth(store: &Store, epoch_ms: i64) -> Res<(Vec<ShardNode>, Vec<StoredLog>)> {
     let ls = store.logstore(PROJECT, LOGSTORE)?;
+    let (mut shards, mut stored) = (Vec::new(), Vec::new());
     for shard in ls.shards() {
-        h.shards.push(ShardNode {
+        shards.push(ShardNode {
             id: shard.id,
             parents: shard.parents.clone(),
         });
@@ -303,16 +284,26 @@ pub fn with_ground_truth(rec: &Rec, store: &Store, journal: &[JournalEntry]) -> 
         for g in batch.groups {
             let group = LogGroup::decode(g.bytes.as_ref())?;
             for (position, log) in group.logs.iter().enumerate() {
-                h.stored.push(StoredLog {
+                stored.push(StoredLog {
                     id: id_of(log),
                     shard: shard.id,
                     seq: shard.cursor_of(g.seq),
                     position: position as u32,
-                    time_ms: Some(i64::from(g.receive_time) * 1000 - rec.epoch_ms),
+                    time_ms: Some(i64::from(g.receive_time) * 1000 - epoch_ms),
                 });
             }
         }
     }
+    Ok((shards, stored))
+}
+
+/// The recorded history plus the ground truth read from `store`: every log stored, in shard
+/// order; the shard lineage; the emulator's fault journal (if it ran in this process).
+pub fn with_ground_truth(rec: &Rec, store: &Store, journal: &[JournalEntry]) -> Res<History> {
+    let mut h = rec.with(|h| h.clone());
+    let (shards, stored) = ground_truth(store, rec.epoch_ms)?;
+    h.shards.extend(shards);
+    h.stored.extend(stored);
     for j in journal {
         h.faults.push(FaultEvent {
             time_ms: j.time_ms - rec.epoch_ms,
@@ -467,6 +458,47 @@ pub fn rule(id: &str, api: Api, when: When, action: Action) -> Rule {
         action,
         times: None,
     }
+}
+
+/// Adds a rule per `(id, probability, action)` on every request of `api`.
+pub fn add_random_faults(
+    server: &TestServer,
+    api: Api,
+    faults: impl IntoIterator<Item = (&'static str, f64, Action)>,
+) -> Res<()> {
+    for (id, p, action) in faults {
+        server
+            .faults()
+            .add(rule(id, api, When::Probability(p), action))?;
+    }
+    Ok(())
+}
+
+/// Drops every heartbeat of `consumer` for `outage` (its other requests pass), recording when
+/// it starts and ends.
+pub async fn heartbeat_outage(
+    rec: &Rec,
+    server: &TestServer,
+    consumer: &str,
+    outage: Duration,
+) -> Res<()> {
+    let id = format!("heartbeats-of-{consumer}");
+    server.faults().add(Rule {
+        id: id.clone(),
+        matcher: Matcher {
+            api: Some(Api::Heartbeat),
+            consumer: Some(consumer.into()),
+            ..Matcher::default()
+        },
+        when: When::Always,
+        action: Action::Drop,
+        times: None,
+    })?;
+    rec.fault(format!("heartbeats of {consumer} dropped for {outage:?}"));
+    tokio::time::sleep(outage).await;
+    server.faults().remove(&id);
+    rec.fault(format!("heartbeats of {consumer} pass again"));
+    Ok(())
 }
 
 /// An SLS error answer, before anything is committed.

@@ -52,18 +52,7 @@ async fn sdk(lang: Lang, server: &TestServer, secret: Option<&str>, extra: &[&st
     if lang == Lang::Java {
         cmd.args(["--proxy", &format!("127.0.0.1:{}", server.port())]);
     }
-    let out = tokio::process::Command::from(cmd)
-        .kill_on_drop(true)
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{lang:?} SDK {extra:?} failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
+    let stdout = sls_e2e::run_checks(cmd, &format!("{lang:?} SDK {extra:?}")).await;
     assert!(stdout.contains("PASS "), "no check ran:\n{stdout}");
     println!("{stdout}");
 }

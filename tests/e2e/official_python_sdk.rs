@@ -16,24 +16,15 @@ async fn run(server: &TestServer, script: &str, extra: &[&str]) {
         py.display()
     );
     let c = server.config();
-    let out = tokio::process::Command::new(&py)
-        .arg(repo_root().join(script))
+    let mut cmd = std::process::Command::new(&py);
+    cmd.arg(repo_root().join(script))
         .args(["--endpoint", &server.endpoint()])
         .args(["--access-key-id", &c.access_key_id])
         .args(["--access-key-secret", &c.access_key_secret])
         .args(extra)
         .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{script} {extra:?} failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
+        .env_remove("http_proxy");
+    sls_e2e::run_checks(cmd, &format!("{script} {extra:?}")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

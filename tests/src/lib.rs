@@ -59,6 +59,28 @@ pub async fn read_all(
     Ok(out)
 }
 
+/// Runs `cmd` (killed if dropped) and returns its stdout; fails the test with both outputs
+/// when it exits unsuccessfully. For the official clients' check programs, which print a line
+/// per check and exit 0 only when every check passed.
+///
+/// # Panics
+/// When the program cannot start or fails.
+pub async fn run_checks(cmd: std::process::Command, what: &str) -> String {
+    let out = tokio::process::Command::from(cmd)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("{what} could not start: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    stdout
+}
+
 /// Unix time in milliseconds (the clock other processes stamp their events with).
 pub fn now_epoch_ms() -> i64 {
     std::time::SystemTime::now()
