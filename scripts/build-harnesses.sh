@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Java and Go test harnesses that drive the official clients:
-#   tests/java (Maven: SDK, consumer library, producer; one runnable jar per module)
+#   tests/java (Maven: SDK, consumer library, producer, each one runnable jar; common code)
 #   tests/go   (Go module: one binary, tests/go/bin/sls-go)
 # Dependencies come from Maven Central and the Go module proxy on the first run. A harness
 # whose outputs are newer than its sources is not rebuilt.
@@ -16,10 +16,9 @@ fresh() {
 
 java_sources=(tests/java/pom.xml tests/java/*/pom.xml tests/java/*/src)
 stale_java=""
-for jar in tests/java/*/target/sls-java-*.jar; do
-  fresh "$jar" "${java_sources[@]}" || stale_java=1
+for module in sdk consumer producer; do
+  fresh "tests/java/$module/target/sls-java-$module.jar" "${java_sources[@]}" || stale_java=1
 done
-[ -e tests/java/sdk/target/sls-java-sdk.jar ] || stale_java=1
 if [ -n "$stale_java" ]; then
   echo "build-harnesses: mvn package (tests/java)"
   # Debian's Maven 3.8 prints stray colour resets even in batch mode: filter them out.

@@ -4,11 +4,13 @@ import com.aliyun.openservices.loghub.client.ClientWorker;
 import com.aliyun.openservices.loghub.client.config.LogHubConfig;
 import com.aliyun.openservices.loghub.client.config.LogHubConfig.ConsumePosition;
 import com.aliyun.openservices.loghub.client.exceptions.LogHubClientWorkerException;
+import io.slsemu.javatest.common.Connection;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
@@ -21,27 +23,15 @@ import sun.misc.Signal;
  * emulator must listen on port 80 and ENDPOINT's subdomains must resolve to it.
  */
 @Command(name = "sls-java-consumer", mixinStandardHelpOptions = true, sortOptions = false,
+        resourceBundle = "sls-java-consumer",
         description = "One consumer-group worker (loghub-client-lib ClientWorker) recording "
                 + "events as JSON lines.")
 public final class ConsumerWorkerMain implements Callable<Integer> {
 
     enum Position { BEGIN, END }
 
-    @Option(names = "--endpoint", required = true,
-            description = "Bare host name, e.g. localhost (port 80 is implied).")
-    String endpoint;
-
-    @Option(names = "--access-key-id", required = true)
-    String accessKeyId;
-
-    @Option(names = "--access-key-secret", required = true)
-    String accessKeySecret;
-
-    @Option(names = "--project", required = true)
-    String project;
-
-    @Option(names = "--logstore", required = true)
-    String logstore;
+    @Mixin
+    Connection.Logstore connection;
 
     @Option(names = "--group", required = true, description = "Consumer group name.")
     String group;
@@ -115,8 +105,9 @@ public final class ConsumerWorkerMain implements Callable<Integer> {
         Signal.handle(new Signal("TERM"), sig -> stop.countDown());
         Signal.handle(new Signal("INT"), sig -> stop.countDown());
 
-        LogHubConfig config = new LogHubConfig(group, consumer, endpoint, project, logstore,
-                accessKeyId, accessKeySecret,
+        LogHubConfig config = new LogHubConfig(group, consumer, connection.endpoint,
+                connection.project, connection.logstore, connection.accessKeyId,
+                connection.accessKeySecret,
                 position == Position.BEGIN ? ConsumePosition.BEGIN_CURSOR
                         : ConsumePosition.END_CURSOR);
         config.setHeartBeatIntervalMillis(heartbeatIntervalMs);

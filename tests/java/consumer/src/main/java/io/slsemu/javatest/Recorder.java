@@ -10,6 +10,7 @@ import com.aliyun.openservices.loghub.client.exceptions.LogHubCheckPointExceptio
 import com.aliyun.openservices.loghub.client.interfaces.ILogHubProcessor;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.slsemu.javatest.common.JsonLines;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -144,7 +145,7 @@ final class Recorder implements ILogHubProcessor {
 
     /** The "id" content of every log, in order; null where a log has none. */
     private static ArrayNode ids(List<LogGroupData> groups) {
-        ArrayNode ids = EventLog.array();
+        ArrayNode ids = JsonLines.array();
         for (LogGroupData g : groups) {
             FastLogGroup fg = g.GetFastLogGroup();
             for (int i = 0; i < fg.getLogsCount(); i++) {

@@ -12,11 +12,14 @@ import com.aliyun.openservices.aliyun.log.producer.errors.TimeoutException;
 import com.aliyun.openservices.log.common.LogItem;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.slsemu.javatest.common.Connection;
+import io.slsemu.javatest.common.JsonLines;
 import java.math.BigInteger;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,24 +38,12 @@ public final class ProducerWriter implements Callable<Integer> {
 
     static final BigInteger KEY_SPACE = BigInteger.ONE.shiftLeft(128);
 
-    @Option(names = "--endpoint", required = true, description = "Bare host name, e.g. localhost.")
-    String endpoint;
+    @Mixin
+    Connection.Logstore connection;
 
     @Option(names = "--proxy-ip", description = "IP:PORT every request is sent to "
             + "(ProjectConfig.setProxyIp); without it, port 80 of PROJECT.ENDPOINT.")
     String proxyIp;
-
-    @Option(names = "--access-key-id", required = true)
-    String accessKeyId;
-
-    @Option(names = "--access-key-secret", required = true)
-    String accessKeySecret;
-
-    @Option(names = "--project", required = true)
-    String project;
-
-    @Option(names = "--logstore", required = true)
-    String logstore;
 
     @Option(names = "--count", required = true, description = "Logs to send.")
     int count;
@@ -118,10 +109,10 @@ public final class ProducerWriter implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long t0 = System.currentTimeMillis();
-        JsonLines lines = new JsonLines(out);
+        JsonLines lines = new JsonLines(out, "producer: cannot write the output file");
         Producer producer = new LogProducer(producerConfig());
-        ProjectConfig project = new ProjectConfig(this.project, endpoint, accessKeyId,
-                accessKeySecret);
+        ProjectConfig project = new ProjectConfig(connection.project, connection.endpoint,
+                connection.accessKeyId, connection.accessKeySecret);
         if (proxyIp != null) {
             project.setProxyIp(proxyIp);
         }
@@ -142,8 +133,8 @@ public final class ProducerWriter implements Callable<Integer> {
             };
             while (true) {
                 try {
-                    producer.send(this.project, logstore, "chaos", "java-producer", hash, item,
-                            callback);
+                    producer.send(connection.project, connection.logstore, "chaos",
+                            "java-producer", hash, item, callback);
                     break;
                 } catch (TimeoutException ex) {
                     // Backpressure: the buffer stayed full for maxBlockMs. Try again.
@@ -222,10 +213,10 @@ public final class ProducerWriter implements Callable<Integer> {
     }
 
     private static ObjectNode record(String id, long invoke, Result result) {
-        ObjectNode r = JsonLines.JSON.createObjectNode();
+        ObjectNode r = JsonLines.object();
         r.putArray("ids").add(id);
         r.put("invoke", JsonLines.seconds(invoke));
-        r.put("complete", JsonLines.seconds(System.currentTimeMillis()));
+        r.put("complete", JsonLines.now());
         r.put("outcome", result.isSuccessful() ? "ok" : "fail");
         if (!result.isSuccessful()) {
             r.put("error", result.getErrorCode() + ": " + result.getErrorMessage());
@@ -243,10 +234,10 @@ public final class ProducerWriter implements Callable<Integer> {
     }
 
     private static ObjectNode rejected(String id, long invoke, Exception ex) {
-        ObjectNode r = JsonLines.JSON.createObjectNode();
+        ObjectNode r = JsonLines.object();
         r.putArray("ids").add(id);
         r.put("invoke", JsonLines.seconds(invoke));
-        r.put("complete", JsonLines.seconds(System.currentTimeMillis()));
+        r.put("complete", JsonLines.now());
         r.put("outcome", "fail");
         r.put("error", "send() threw " + ex);
         r.putArray("attempts");

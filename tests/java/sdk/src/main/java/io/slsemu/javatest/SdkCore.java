@@ -28,6 +28,7 @@ import com.aliyun.openservices.log.response.ListProjectResponse;
 import com.aliyun.openservices.log.response.PullLogsResponse;
 import io.slsemu.javatest.Groups.Group;
 import io.slsemu.javatest.Groups.Write;
+import io.slsemu.javatest.common.Connection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
@@ -45,6 +46,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -59,6 +61,7 @@ import picocli.CommandLine.Option;
  * values computed from the protocol's rules (shared/protocol/SLS-API.md).
  */
 @Command(name = "sls-java-sdk", mixinStandardHelpOptions = true, sortOptions = false,
+        resourceBundle = "sls-java-sdk",
         description = "Core API checks of sls-emu through the official aliyun-log Java SDK.")
 public final class SdkCore implements Callable<Integer> {
 
@@ -69,21 +72,13 @@ public final class SdkCore implements Callable<Integer> {
 
     enum Sign { V1, V4 }
 
-    @Option(names = "--endpoint", required = true,
-            description = "Endpoint host as the SDK takes it: a bare name such as localhost "
-                    + "(the SDK refuses ports and IPs).")
-    String endpoint;
+    @Mixin
+    Connection connection;
 
     @Option(names = "--proxy", converter = HostPort.Converter.class,
             description = "HOST:PORT of the emulator, used as the SDK's HTTP proxy "
                     + "(requests arrive in absolute form). Without it: port 80 of the endpoint.")
     HostPort proxy;
-
-    @Option(names = "--access-key-id", required = true)
-    String accessKeyId;
-
-    @Option(names = "--access-key-secret", required = true)
-    String accessKeySecret;
 
     @Option(names = "--sign", defaultValue = "v1", description = "v1 or v4 (default v1).")
     Sign sign;
@@ -137,9 +132,9 @@ public final class SdkCore implements Callable<Integer> {
         group = "java-sdk-cg-" + suffix;
         description = "sls-emu java sdk_core " + project;
         System.out.printf("sls-java-sdk: aliyun-log %s, endpoint %s, %s, sign %s, project %s%n",
-                sdkVersion(), endpoint,
+                sdkVersion(), connection.endpoint,
                 proxy == null ? "no proxy" : "proxy " + proxy, sign, project);
-        client = makeClient(accessKeySecret);
+        client = makeClient(connection.accessKeySecret);
         try {
             if (expectSignatureError) {
                 checks.run("error_signature_not_match", this::checkBadSecret);
@@ -270,7 +265,7 @@ public final class SdkCore implements Callable<Integer> {
             config.setSignatureVersion(SignVersion.V4);
             config.setRegion(region);
         }
-        return new Client(endpoint, accessKeyId, secret, config);
+        return new Client(connection.endpoint, connection.accessKeyId, secret, config);
     }
 
     // ---- projects and logstores --------------------------------------------------------- //
@@ -769,7 +764,8 @@ public final class SdkCore implements Callable<Integer> {
 
     private void checkBadSecret() throws Exception {
         // With --expect-signature-error the configured secret is already wrong.
-        Client bad = expectSignatureError ? client : makeClient(accessKeySecret + "-wrong");
+        Client bad = expectSignatureError ? client
+                : makeClient(connection.accessKeySecret + "-wrong");
         try {
             expectLogError(() -> bad.ListProject("", 0, 10), "SignatureNotMatch", 401);
             expectLogError(() -> bad.GetProject(project), "SignatureNotMatch", 401);
