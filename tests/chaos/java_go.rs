@@ -12,13 +12,14 @@ use rand::{Rng, SeedableRng};
 use sls_client::SplitAt;
 use sls_e2e::history::History;
 use sls_e2e::workers::{ProducerOptions, JAVA_WORKER};
-use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
+use sls_emulator::faults::{Action, Api, Rule, When};
 use sls_emulator::testing::TestServer;
 
 use crate::official::{finish, missing_exactly, never_processed, settle, signature};
 use crate::support::{
-    add_random_faults, error, heartbeat_outage, holds, rule, start, start_for, stored_ids, workers,
-    Expect, Lang, Params, Rec, Res, Run, Target, WorkerOptions, Workers, LOGSTORE, PROJECT,
+    add_random_faults, crash_workers, error, heartbeat_outage, holds, invalid_cursor, rule, start,
+    start_for, stored_ids, workers, Expect, Lang, Params, Rec, Res, Run, Target, WorkerOptions,
+    Workers, LOGSTORE, PROJECT,
 };
 use crate::writers;
 
@@ -115,16 +116,7 @@ pub async fn worker_crash(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
     // Spread the writes over the crash schedule (about 3 s per crash).
     let secs = p.crashes as f64 * 3.0;
     let writer = spawn_producer(&rec, lang, &server, producer(lang, "log", p.logs, secs));
-    let mut rng = StdRng::seed_from_u64(p.seed);
-    for k in 0..p.crashes {
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(1500..3500))).await;
-        let victim = ["a", "b", "c"][rng.gen_range(0..3)];
-        rec.fault(format!(
-            "{lang:?} worker {victim} kill -9 and restart (#{})",
-            k + 1
-        ));
-        w.kill9_and_restart(victim)?;
-    }
+    crash_workers(&rec, &mut w, p, &["a", "b", "c"], 1500..3500).await?;
     writer.await??;
     drain(&rec, &server, &mut w, p.settle_secs(90)).await;
     Ok(Run {
@@ -411,27 +403,6 @@ pub async fn process_error(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
     }
 }
 
-/// PullLogs on shard 0 answers `400 InvalidCursor`, as for a checkpoint whose data has
-/// expired: `times` answers (0: until the end), from the first pull after a restart, while a
-/// backlog waits there.
-fn invalid_cursor(times: Option<u64>) -> Rule {
-    Rule {
-        id: "invalid-cursor".into(),
-        matcher: Matcher {
-            api: Some(Api::PullLogs),
-            shard: Some(0),
-            ..Matcher::default()
-        },
-        when: When::Always,
-        action: Action::Error {
-            status: 400,
-            code: "InvalidCursor".into(),
-            message: Some("chaos: this cursor is invalid".into()),
-        },
-        times,
-    }
-}
-
 /// The schedule of the InvalidCursor bugs: worker `a` consumes some logs and stops cleanly;
 /// a backlog is written; PullLogs on shard 0 answers InvalidCursor (`rule`); `a` restarts
 /// from its checkpoint; more logs follow. Returns the stopped workers.
@@ -485,8 +456,16 @@ pub async fn java_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
         position: "end",
         ..WorkerOptions::default()
     };
-    let mut w =
-        backlog_across_restart(lang, &rec, &server, &c, &o, invalid_cursor(Some(1)), p).await?;
+    let mut w = backlog_across_restart(
+        lang,
+        &rec,
+        &server,
+        &c,
+        &o,
+        invalid_cursor(When::Always, Some(1)),
+        p,
+    )
+    .await?;
     w.stop_all(30);
     let history = finish(&rec, &server, Some(&w))?;
     // The bug's signature: exactly shard 0's backlog is missing.
@@ -521,7 +500,7 @@ pub async fn go_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
         &server,
         &c,
         &WorkerOptions::default(),
-        invalid_cursor(None),
+        invalid_cursor(When::Always, None),
         p,
     )
     .await?;

@@ -6,8 +6,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use sls_client::SplitAt;
 use sls_e2e::history::History;
 use sls_emulator::faults::{Action, Api, When};
@@ -15,9 +13,9 @@ use sls_emulator::testing::TestServer;
 
 use crate::ours::invalid_cursor_once;
 use crate::support::{
-    add_random_faults, error, holds, rule, start, with_ground_truth, workers, Expect, Lang, Params,
-    Rec, Res, Run, Target, WorkerOptions, Workers, LOGSTORE, PROJECT, PY_PUT_LOGS, PY_WORKER,
-    RUST_PRODUCER,
+    add_random_faults, crash_workers, error, holds, rule, start, with_ground_truth, workers,
+    Expect, Lang, Params, Rec, Res, Run, Target, WorkerOptions, Workers, LOGSTORE, PROJECT,
+    PY_PUT_LOGS, PY_WORKER, RUST_PRODUCER,
 };
 use crate::writers;
 
@@ -222,16 +220,7 @@ pub async fn python_worker_crash(rec: Rec, p: Params) -> Res<Run> {
         // Spread the calls over the crash schedule (about 2 s per crash).
         Duration::from_secs_f64(p.crashes as f64 * 2.0 / (p.logs / batch).max(1) as f64),
     ));
-    let mut rng = StdRng::seed_from_u64(p.seed);
-    for k in 0..p.crashes {
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(1000..3000))).await;
-        let victim = ["a", "b", "c"][rng.gen_range(0..3)];
-        rec.fault(format!(
-            "python worker {victim} kill -9 and restart (#{})",
-            k + 1
-        ));
-        w.kill9_and_restart(victim)?;
-    }
+    crash_workers(&rec, &mut w, p, &["a", "b", "c"], 1000..3000).await?;
     writer.await??;
     let n = p.logs;
     settle(&rec, &w, p.settle_secs(90), |w| w.distinct() >= n).await;

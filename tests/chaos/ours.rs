@@ -10,15 +10,15 @@ use sls_client::{
     Commit, ExactlyOnce, Log, LogGroup, SledSink, SplitAt, TransactionalSink, Worker,
 };
 use sls_e2e::history::ConsumeEvent;
-use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
+use sls_emulator::faults::{Action, Api, Rule, When};
 use sls_emulator::testing::TestServer;
 use sls_fault_injection::process::{EmulatorOptions, EmulatorProcess};
 use sls_fault_injection::proxy::{Direction, Matcher as ProxyMatcher, Proxy, Toxic, ToxicKind};
 
 use crate::support::{
-    client_for, create_logstore, distinct_consumed, error, heartbeat_outage, holds, id_of, rule,
-    start, start_worker, until, with_ground_truth, worker_config, Params, Rec, Res, Run, LOGSTORE,
-    OUR_EO, OUR_PRODUCER, OUR_WORKER, PROJECT,
+    client_for, create_logstore, distinct_consumed, error, heartbeat_outage, holds, id_of,
+    invalid_cursor, rule, start, start_worker, until, with_ground_truth, worker_config, Params,
+    Rec, Res, Run, LOGSTORE, OUR_EO, OUR_PRODUCER, OUR_WORKER, PROJECT,
 };
 use crate::writers;
 
@@ -462,21 +462,7 @@ pub async fn worker_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
 
 /// The rule of the L2 scenarios: the first PullLogs on shard 0 fails with 400 InvalidCursor.
 pub fn invalid_cursor_once() -> Rule {
-    Rule {
-        id: "invalid-cursor".into(),
-        matcher: Matcher {
-            api: Some(Api::PullLogs),
-            shard: Some(0),
-            ..Matcher::default()
-        },
-        when: When::Nth(1),
-        action: Action::Error {
-            status: 400,
-            code: "InvalidCursor".into(),
-            message: Some("chaos: this cursor is invalid".into()),
-        },
-        times: None,
-    }
+    invalid_cursor(When::Nth(1), None)
 }
 
 /// The fault behind the Python S1 bug, against our worker: an ordered group whose shard 1 is

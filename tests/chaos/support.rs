@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use prost::Message;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use sls_client::{Batch, Client, Config, ConsumerConfig, LogstoreSpec, Processed, Processor};
 use sls_e2e::history::{ConsumeEvent, FaultEvent, History, ShardNode, StoredLog};
 pub use sls_e2e::workers::{Lang, Target, WorkerOptions, Workers};
@@ -499,6 +501,49 @@ pub async fn heartbeat_outage(
     server.faults().remove(&id);
     rec.fault(format!("heartbeats of {consumer} pass again"));
     Ok(())
+}
+
+/// SIGKILLs one of `names` (seeded) and restarts it under its name, `p.crashes` times, after a
+/// pause drawn from `pause_ms` each time.
+pub async fn crash_workers(
+    rec: &Rec,
+    w: &mut Workers,
+    p: Params,
+    names: &[&str],
+    pause_ms: std::ops::Range<u64>,
+) -> Res<()> {
+    let mut rng = StdRng::seed_from_u64(p.seed);
+    for k in 0..p.crashes {
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(pause_ms.clone()))).await;
+        let victim = names[rng.gen_range(0..names.len())];
+        rec.fault(format!(
+            "{:?} worker {victim} kill -9 and restart (#{})",
+            w.lang(),
+            k + 1
+        ));
+        w.kill9_and_restart(victim)?;
+    }
+    Ok(())
+}
+
+/// PullLogs on shard 0 answers `400 InvalidCursor` (as for a checkpoint whose data expired)
+/// `when`, at most `times` times.
+pub fn invalid_cursor(when: When, times: Option<u64>) -> Rule {
+    Rule {
+        id: "invalid-cursor".into(),
+        matcher: Matcher {
+            api: Some(Api::PullLogs),
+            shard: Some(0),
+            ..Matcher::default()
+        },
+        when,
+        action: Action::Error {
+            status: 400,
+            code: "InvalidCursor".into(),
+            message: Some("chaos: this cursor is invalid".into()),
+        },
+        times,
+    }
 }
 
 /// An SLS error answer, before anything is committed.
