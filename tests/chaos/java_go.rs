@@ -17,9 +17,9 @@ use sls_emulator::testing::TestServer;
 
 use crate::official::{finish, missing_exactly, never_processed, settle, signature};
 use crate::support::{
-    add_random_faults, crash_workers, error, heartbeat_outage, holds, invalid_cursor, rule, start,
-    start_for, stored_ids, workers, Expect, Lang, Params, Rec, Res, Run, Target, WorkerOptions,
-    Workers, LOGSTORE, PROJECT,
+    add_random_faults, alternate_heartbeat_outages, crash_workers, error, heartbeat_outage, holds,
+    invalid_cursor, rule, start, start_for, stored_ids, workers, Expect, Lang, Params, Rec, Res,
+    Run, Target, WorkerOptions, Workers, LOGSTORE, PROJECT,
 };
 use crate::writers;
 
@@ -40,20 +40,6 @@ fn producer(lang: Lang, prefix: &str, n: usize, secs: f64) -> ProducerOptions {
         "100".into(),
     ];
     o
-}
-
-fn spawn_producer(
-    rec: &Rec,
-    lang: Lang,
-    server: &TestServer,
-    o: ProducerOptions,
-) -> tokio::task::JoinHandle<Res<()>> {
-    tokio::spawn(writers::official_producer(
-        rec.clone(),
-        lang,
-        Target::of(server),
-        o,
-    ))
 }
 
 /// P1–P3 for the official producer of `lang`: answers lost after commit (500), connections
@@ -115,7 +101,13 @@ pub async fn worker_crash(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
     }
     // Spread the writes over the crash schedule (about 3 s per crash).
     let secs = p.crashes as f64 * 3.0;
-    let writer = spawn_producer(&rec, lang, &server, producer(lang, "log", p.logs, secs));
+    let o = producer(lang, "log", p.logs, secs);
+    let writer = tokio::spawn(writers::official_producer(
+        rec.clone(),
+        lang,
+        Target::of(&server),
+        o,
+    ));
     crash_workers(&rec, &mut w, p, &["a", "b", "c"], 1500..3500).await?;
     writer.await??;
     drain(&rec, &server, &mut w, p.settle_secs(90)).await;
@@ -160,12 +152,7 @@ pub async fn heartbeat_loss(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
         p.logs,
         p.pace(secs),
     ));
-    let mut rng = StdRng::seed_from_u64(p.seed);
-    for k in 0..p.crashes {
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(1000..2500))).await;
-        let victim = if k % 2 == 0 { "a" } else { "b" };
-        heartbeat_outage(&rec, &server, victim, outage).await?;
-    }
+    alternate_heartbeat_outages(&rec, &server, p, outage, 1000..2500).await?;
     writer.await??;
     drain(&rec, &server, &mut w, p.settle_secs(90)).await;
     Ok(Run {

@@ -16,9 +16,9 @@ use sls_fault_injection::process::{EmulatorOptions, EmulatorProcess};
 use sls_fault_injection::proxy::{Direction, Matcher as ProxyMatcher, Proxy, Toxic, ToxicKind};
 
 use crate::support::{
-    client_for, create_logstore, distinct_consumed, error, heartbeat_outage, holds, id_of,
-    invalid_cursor, rule, start, start_worker, until, with_ground_truth, worker_config, Params,
-    Rec, Res, Run, LOGSTORE, OUR_EO, OUR_PRODUCER, OUR_WORKER, PROJECT,
+    alternate_heartbeat_outages, client_for, create_logstore, distinct_consumed, error, holds,
+    id_of, invalid_cursor, rule, start, start_worker, until, with_ground_truth, worker_config,
+    Params, Rec, Res, Run, LOGSTORE, OUR_EO, OUR_PRODUCER, OUR_WORKER, PROJECT,
 };
 use crate::writers;
 
@@ -294,15 +294,11 @@ impl TransactionalSink for Stamped {
 /// then it heals and rejoins. Claims at-least-once and per-shard order.
 pub async fn heartbeat_loss(rec: Rec, p: Params) -> Res<Run> {
     let (server, c) = start(p.seed, 4).await?;
-    let mut rng = StdRng::seed_from_u64(p.seed);
     let writer = spawn_writer(&rec, &c, p.logs, p.pace(p.crashes as f64 * 3.0));
     let a = start_worker(&c, &rec, worker_config("a", Duration::from_millis(200))).await?;
     let b = start_worker(&c, &rec, worker_config("b", Duration::from_millis(200))).await?;
-    for k in 0..p.crashes {
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(300..1200))).await;
-        let victim = if k % 2 == 0 { "a" } else { "b" };
-        heartbeat_outage(&rec, &server, victim, Duration::from_millis(2500)).await?;
-    }
+    let outage = Duration::from_millis(2500);
+    alternate_heartbeat_outages(&rec, &server, p, outage, 300..1200).await?;
     worker_run(&rec, &server, writer, p.logs, vec![a, b]).await
 }
 

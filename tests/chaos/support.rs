@@ -83,8 +83,7 @@ pub fn holds(library: &'static str, verdicts: &[&'static str]) -> Vec<Expect> {
 pub const OUR_PRODUCER: &str = "sls-client Producer";
 pub const OUR_WORKER: &str = "sls-client Worker";
 pub const OUR_EO: &str = "sls-client ExactlyOnce + SledSink";
-pub use sls_e2e::workers::PY_WORKER;
-pub const PY_PUT_LOGS: &str = "aliyun-log-python-sdk 0.9.52 put_logs";
+pub use sls_e2e::workers::{PY_PUT_LOGS, PY_WORKER};
 pub const RUST_PRODUCER: &str = "aliyun-log-producer 0.1.2";
 
 /// The history being recorded (cheap to clone; shared by workload tasks).
@@ -117,11 +116,6 @@ impl Rec {
     /// Milliseconds since the run started.
     pub fn ms(&self) -> i64 {
         self.t0.elapsed().as_millis() as i64
-    }
-
-    /// Unix seconds (float, another process's stamp) as run milliseconds.
-    pub fn run_ms_of_unix(&self, secs: f64) -> i64 {
-        (secs * 1000.0) as i64 - self.epoch_ms
     }
 
     pub fn with<T>(&self, f: impl FnOnce(&mut History) -> T) -> T {
@@ -231,11 +225,7 @@ pub async fn start(seed: u64, shards: u32) -> Res<(TestServer, Client)> {
 /// [`start`] for the workers of `lang`: Java's take no port, so the emulator also answers on
 /// port 80 (waiting for it if another run holds it).
 pub async fn start_for(lang: Lang, seed: u64, shards: u32) -> Res<(TestServer, Client)> {
-    let server = match lang {
-        Lang::Java => sls_e2e::start_with_port_80(|_| {}).await?,
-        Lang::Python | Lang::Go => TestServer::start().await?,
-    };
-    start_on(server, seed, shards).await
+    start_on(sls_e2e::workers::server_for(lang).await?, seed, shards).await
 }
 
 async fn start_on(server: TestServer, seed: u64, shards: u32) -> Res<(TestServer, Client)> {
@@ -503,6 +493,24 @@ pub async fn heartbeat_outage(
     Ok(())
 }
 
+/// `p.crashes` heartbeat outages of `outage` each, alternately of consumers `a` and `b`, after a
+/// seeded pause drawn from `pause_ms` each time.
+pub async fn alternate_heartbeat_outages(
+    rec: &Rec,
+    server: &TestServer,
+    p: Params,
+    outage: Duration,
+    pause_ms: std::ops::Range<u64>,
+) -> Res<()> {
+    let mut rng = StdRng::seed_from_u64(p.seed);
+    for k in 0..p.crashes {
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(pause_ms.clone()))).await;
+        let victim = if k % 2 == 0 { "a" } else { "b" };
+        heartbeat_outage(rec, server, victim, outage).await?;
+    }
+    Ok(())
+}
+
 /// SIGKILLs one of `names` (seeded) and restarts it under its name, `p.crashes` times, after a
 /// pause drawn from `pause_ms` each time.
 pub async fn crash_workers(
@@ -521,7 +529,7 @@ pub async fn crash_workers(
             w.lang(),
             k + 1
         ));
-        w.kill9_and_restart(victim)?;
+        w.restart(victim)?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sls_client::{BatchKey, Client, Producer, ProducerConfig};
 use sls_e2e::history::{Outcome, WriteOp};
 
-use sls_e2e::workers::{run_producer, Lang, ProducerOptions};
+use sls_e2e::workers::{harness_command, run_producer, run_writer, Lang, ProducerOptions, Program};
 
 use crate::support::{
     log, Rec, Res, Target, LOGSTORE, OUR_PRODUCER, PROJECT, PY_PUT_LOGS, RUST_PRODUCER,
@@ -148,63 +148,21 @@ pub async fn python_put_logs(
     batch: usize,
     pace: Duration,
 ) -> Res<()> {
-    let dir = crate::support::scratch("put-logs")?;
-    let out = dir.path().join("writes.jsonl");
-    let mut child = tokio::process::Command::new(sls_e2e::python())
-        .current_dir(sls_e2e::repo_root())
-        .arg("tests/python/put_logs_writer.py")
-        .args(["--endpoint", &target.endpoint])
+    let mut cmd = harness_command(Lang::Python, Program::Producer)?;
+    cmd.args(["--endpoint", &target.endpoint])
         .args(["--access-key-id", &target.access_key_id])
         .args(["--access-key-secret", &target.access_key_secret])
         .args(["--project", PROJECT, "--logstore", LOGSTORE])
         .args(["--count", &n.to_string(), "--batch", &batch.to_string()])
         .args(["--prefix", &prefix])
-        .args(["--pace", &pace.as_secs_f64().to_string()])
-        .arg("--out")
-        .arg(&out)
-        .kill_on_drop(true)
-        .spawn()?;
-    // Progress: each line of the output is one finished call of `batch` logs.
+        .args(["--pace", &pace.as_secs_f64().to_string()]);
+    // Progress: each record is one finished call of `batch` logs.
     let mut reported = 0;
-    let status = loop {
-        tokio::select! {
-            status = child.wait() => break status?,
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-        }
-        let calls = std::fs::read_to_string(&out)
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
+    let ops = run_writer(cmd, PY_PUT_LOGS, rec.epoch_ms, |calls| {
         rec.sent(calls.saturating_sub(reported) * batch);
         reported = reported.max(calls);
-    };
-    if !status.success() {
-        return Err(format!("put_logs_writer.py exited with {status}").into());
-    }
-    let text = std::fs::read_to_string(&out)?;
-    let mut ops = Vec::new();
-    for line in text.lines() {
-        let v: serde_json::Value = serde_json::from_str(line)?;
-        let outcome = match v["outcome"].as_str().unwrap_or_default() {
-            "ok" => Outcome::Ok,
-            "fail" => Outcome::Fail,
-            _ => Outcome::Unknown,
-        };
-        ops.push(WriteOp {
-            writer: PY_PUT_LOGS.into(),
-            ids: v["ids"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|x| x.as_str().unwrap_or_default().to_string())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            invoke_ms: rec.run_ms_of_unix(v["invoke"].as_f64().unwrap_or(0.0)),
-            complete_ms: rec.run_ms_of_unix(v["complete"].as_f64().unwrap_or(0.0)),
-            outcome,
-            error: v["error"].as_str().map(str::to_string),
-        });
-    }
+    })
+    .await?;
     rec.with(|h| h.writes.extend(ops));
     Ok(())
 }

@@ -6,7 +6,7 @@
 //!
 //! Java endpoints cannot carry a port: the SDK goes through its proxy setting (absolute-form
 //! requests), the producer through `setProxyIp`, and the consumer library, which has neither,
-//! reaches the emulator on port 80 ([`start_with_port_80`]).
+//! reaches the emulator on port 80 ([`sls_e2e::start_with_port_80`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 
 use sls_client::{Client, Config, CursorFrom, LogstoreSpec};
 use sls_e2e::workers::{
-    harness_command, run_producer, Lang, ProducerOptions, Program, Target, WorkerOptions, Workers,
+    harness_command, run_producer, server_for, Lang, ProducerOptions, Program, Target,
+    WorkerOptions, Workers,
 };
-use sls_e2e::{read_all, start_with_port_80, unique_project};
+use sls_e2e::{read_all, unique_project};
 use sls_emulator::testing::TestServer;
 
 fn client(server: &TestServer) -> Client {
@@ -28,13 +29,6 @@ fn client(server: &TestServer) -> Client {
             .with_connect_to(server.addr()),
     )
     .unwrap()
-}
-
-async fn server_for(lang: Lang) -> TestServer {
-    match lang {
-        Lang::Java => start_with_port_80(|_| {}).await.unwrap(),
-        Lang::Python | Lang::Go => TestServer::start().await.unwrap(),
-    }
 }
 
 /// Runs the SDK walk-through of `lang` with `extra` flags; it prints a PASS/FAIL line per
@@ -158,7 +152,7 @@ async fn wait_for(
 /// least once (twice only on the killed worker's shards); the final checkpoints are the shard
 /// ends; every worker stops gracefully.
 async fn consumer_group_scenario(lang: Lang) {
-    let server = server_for(lang).await;
+    let server = server_for(lang).await.unwrap();
     let c = client(&server);
     let project = unique_project(&format!("{lang:?}-cg").to_lowercase());
     c.create_project(&project, "").await.unwrap();

@@ -117,15 +117,10 @@ pub fn id_of(log: &sls_client::Log) -> String {
 /// # Errors
 /// Port 80 stayed taken, or the emulator could not start.
 pub async fn start_with_port_80(
-    adjust: impl Fn(&mut sls_emulator::Config),
 ) -> Result<sls_emulator::testing::TestServer, sls_emulator::ServerError> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
     loop {
-        let r = sls_emulator::testing::TestServer::start_with(|c| {
-            c.extra_ports = vec![80];
-            adjust(c);
-        })
-        .await;
+        let r = sls_emulator::testing::TestServer::start_with(|c| c.extra_ports = vec![80]).await;
         match r {
             Err(sls_emulator::ServerError::Bind { source, .. })
                 if source.kind() == std::io::ErrorKind::AddrInUse

@@ -39,6 +39,7 @@ pub enum Lang {
 
 /// Pinned versions, as reports name the libraries.
 pub const PY_WORKER: &str = "aliyun-log-python-sdk 0.9.52 ConsumerWorker";
+pub const PY_PUT_LOGS: &str = "aliyun-log-python-sdk 0.9.52 put_logs";
 pub const JAVA_WORKER: &str = "loghub-client-lib 0.6.41 ClientWorker";
 pub const GO_WORKER: &str = "aliyun-log-go-sdk v0.1.131 consumer";
 pub const JAVA_PRODUCER: &str = "aliyun-log-producer 0.3.24";
@@ -57,15 +58,29 @@ impl Lang {
     /// The producer library of this language (Python has none: its SDK's put_logs is used).
     pub fn producer_library(self) -> &'static str {
         match self {
-            Lang::Python => "aliyun-log-python-sdk 0.9.52 put_logs",
+            Lang::Python => PY_PUT_LOGS,
             Lang::Java => JAVA_PRODUCER,
             Lang::Go => GO_PRODUCER,
         }
     }
 }
 
+/// An in-process emulator that `lang`'s consumer workers can reach: Java's take no port in
+/// their endpoint, so it also answers on port 80 ([`crate::start_with_port_80`]).
+///
+/// # Errors
+/// The emulator could not start.
+pub async fn server_for(
+    lang: Lang,
+) -> Result<sls_emulator::testing::TestServer, sls_emulator::ServerError> {
+    match lang {
+        Lang::Java => crate::start_with_port_80().await,
+        Lang::Python | Lang::Go => sls_emulator::testing::TestServer::start().await,
+    }
+}
+
 /// The Java harness jar of `module` (`sdk`, `consumer`, `producer`).
-pub fn java_jar(module: &str) -> PathBuf {
+fn java_jar(module: &str) -> PathBuf {
     repo_root()
         .join("tests/java")
         .join(module)
@@ -74,7 +89,7 @@ pub fn java_jar(module: &str) -> PathBuf {
 }
 
 /// The Go harness binary.
-pub fn go_binary() -> PathBuf {
+fn go_binary() -> PathBuf {
     repo_root().join("tests/go/bin/sls-go")
 }
 
@@ -225,7 +240,7 @@ pub struct WorkerOptions {
     pub timeout_secs: u32,
     /// How long process() sleeps per batch.
     pub process_delay: Duration,
-    /// Where a shard with no checkpoint starts: `begin` or `end`.
+    /// Where a shard with no checkpoint starts: `begin` or `end` (Python: always begin).
     pub position: &'static str,
     /// More flags for this language's program (e.g. Java's `--lazy-commit`).
     pub extra: Vec<String>,
@@ -318,7 +333,7 @@ pub struct Events {
     pub consumed: Vec<ConsumeEvent>,
     /// The forced commit after each batch.
     pub checkpoints: Vec<CheckpointEvent>,
-    /// Raised batches, worker errors and library warnings.
+    /// Failed batches and worker errors.
     pub notes: Vec<FaultEvent>,
     /// Ids of the batches process() failed on.
     pub raised: HashSet<String>,
@@ -390,11 +405,6 @@ impl Workers {
         self.lang
     }
 
-    /// The folder of the event files and worker logs.
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-
     /// Starts worker `name`; its library log goes to `<name>.log` beside its events.
     ///
     /// # Errors
@@ -441,19 +451,8 @@ impl Workers {
         Ok(())
     }
 
-    /// SIGKILL, then the same command again (same consumer name, same event file).
-    ///
-    /// # Errors
-    /// No such worker, or the process cannot be restarted.
-    pub fn kill9_and_restart(&mut self, name: &str) -> Res<()> {
-        let p = self.find(name)?;
-        p.kill9()?;
-        p.restart()?;
-        Ok(())
-    }
-
     /// Starts worker `name` again with the same command (same consumer name, same event file),
-    /// SIGKILLing it first if it still runs.
+    /// SIGKILLing it first if it still runs (kill -9 and restart).
     ///
     /// # Errors
     /// No such worker, or the process cannot be started.
@@ -695,14 +694,11 @@ pub async fn run_producer(
     logstore: &str,
     o: &ProducerOptions,
     epoch_ms: i64,
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
 ) -> Res<Vec<WriteOp>> {
     if lang == Lang::Python {
         return Err("the Python SDK has no producer: use put_logs_writer.py".into());
     }
-    let dir = tempfile::Builder::new().prefix("sls-producer-").tempdir()?;
-    let out = dir.path().join("writes.jsonl");
-    let log = dir.path().join("producer.log");
     let mut cmd = harness_command(lang, Program::Producer)?;
     cmd.args(target.args(lang))
         .args(["--project", project, "--logstore", logstore])
@@ -710,12 +706,7 @@ pub async fn run_producer(
         .args(["--shards", &o.shards.to_string()])
         .args(["--pace-ms", &o.pace.as_millis().to_string()])
         .args(["--retries", &o.retries.to_string()])
-        .args(&o.extra)
-        .arg("--out")
-        .arg(&out)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log)?);
+        .args(&o.extra);
     // The program waits for every callback before closing the producer: both producers cut
     // pending retries short once closing.
     cmd.args(["--drain-ms", "120000"]);
@@ -726,6 +717,29 @@ pub async fn run_producer(
         cmd.args(["--proxy-ip", &format!("127.0.0.1:{}", target.port())])
             .arg("--no-adjust-shard-hash");
     }
+    run_writer(cmd, lang.producer_library(), epoch_ms, progress).await
+}
+
+/// Runs a writer program (`cmd`, given `--out FILE` here) to the end and returns its records
+/// as [`WriteOp`]s of `writer`, times in ms since `epoch_ms`. `progress` gets the number of
+/// records so far about every 500 ms; the program's stderr is shown if it fails.
+///
+/// # Errors
+/// The program could not start, failed, or wrote something that is not a record.
+pub async fn run_writer(
+    mut cmd: Command,
+    writer: &str,
+    epoch_ms: i64,
+    mut progress: impl FnMut(usize),
+) -> Res<Vec<WriteOp>> {
+    let dir = tempfile::Builder::new().prefix("sls-writer-").tempdir()?;
+    let out = dir.path().join("writes.jsonl");
+    let log = dir.path().join("writer.log");
+    cmd.arg("--out")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log)?);
     let shown = format!("{cmd:?}");
     let mut child = tokio::process::Command::from(cmd)
         .kill_on_drop(true)
@@ -742,13 +756,12 @@ pub async fn run_producer(
         let tail = std::fs::read_to_string(&log).unwrap_or_default();
         let tail: Vec<&str> = tail.lines().rev().take(30).collect();
         return Err(format!(
-            "{} producer exited with {status}: {shown}\n{}",
-            lang.producer_library(),
+            "{writer} exited with {status}: {shown}\n{}",
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         )
         .into());
     }
-    read_write_ops(&out, lang.producer_library(), epoch_ms)
+    read_write_ops(&out, writer, epoch_ms)
 }
 
 fn count_lines(path: &Path) -> usize {
