@@ -6,8 +6,9 @@
 #   - procps if there is no `kill` program (the process-fault harness sends SIGSTOP/SIGCONT/
 #     SIGTERM with it);
 #   - a venv in .venv with the pinned official Python SDK (scripts/setup-python.sh);
-#   - a JDK and Maven, and Go, if missing (Debian's packages), then the Java and Go harnesses
-#     with the pinned official clients (scripts/build-harnesses.sh: Maven Central, Go proxy).
+#   - a JDK and Maven if missing (Debian's packages), Go 1.21+ if missing (from the Go module
+#     proxy, into .tools/), then the Java and Go harnesses with the pinned official clients
+#     (scripts/build-harnesses.sh: Maven Central, Go proxy).
 # The tests start the emulator themselves, in-process, on free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,9 +56,22 @@ if ! command -v mvn >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
   apt_install default-jdk-headless maven
 fi
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "test.sh: installing Go (the Go SDK's harness)"
-  apt_install golang-go
+# Go 1.21 or newer (the Go SDK's dependencies need it; Debian's golang-go is older): when the
+# machine has none, the release the Go module proxy serves as golang.org/toolchain, in .tools/.
+go_version="go1.26.8"
+if ! go_ok=$(go version 2>/dev/null) || [[ "$go_ok" =~ go1\.(1[0-9]|20)[.\ ] ]]; then
+  if [ ! -x ".tools/go/bin/go" ]; then
+    echo "test.sh: fetching $go_version from the Go module proxy (golang.org/toolchain)"
+    command -v unzip >/dev/null 2>&1 || apt_install unzip
+    command -v curl >/dev/null 2>&1 || apt_install curl
+    arch=$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
+    module="v0.0.1-$go_version.linux-$arch"
+    mkdir -p .tools && rm -rf .tools/go ".tools/golang.org"
+    curl -fsSL -o ".tools/go.zip" "https://proxy.golang.org/golang.org/toolchain/@v/$module.zip"
+    unzip -q -d .tools .tools/go.zip && rm .tools/go.zip
+    mv ".tools/golang.org/toolchain@$module" .tools/go && rm -rf ".tools/golang.org"
+  fi
+  export PATH="$PWD/.tools/go/bin:$PATH"
 fi
 
 scripts/setup-python.sh
