@@ -17,6 +17,7 @@
 //! `N passed, N failed` line (a run passes when every claim holds and every known bug
 //! reproduces).
 
+mod flink;
 mod java_go;
 mod official;
 mod ours;
@@ -319,6 +320,66 @@ const SCENARIOS: &[Scenario] = &[
         "known bug: official Go producer reports failure for a batch stored on every attempt",
         400,
         |r, p| java_go::producer_failed_but_stored(Lang::Go, r, p)
+    ),
+    scenario!(
+        "flink-pg-task-failures",
+        "Flink FlinkLogConsumer -> PostgreSQL 2PC: task failures at seeded moments, read faults",
+        2_000,
+        flink::pg_task_failures
+    ),
+    scenario!(
+        "flink-pg-jvm-kill9",
+        "Flink -> PostgreSQL 2PC: the JVM killed -9 and restored from its retained checkpoint",
+        2_000,
+        flink::pg_jvm_kill9
+    ),
+    scenario!(
+        "flink-pg-restart",
+        "Flink -> PostgreSQL 2PC: PostgreSQL restarted between PREPARE and COMMIT PREPARED",
+        2_000,
+        flink::pg_restart
+    ),
+    scenario!(
+        "flink-pg-split-merge",
+        "Flink -> PostgreSQL 2PC: a source shard split and two merged mid-stream",
+        2_000,
+        flink::pg_split_merge
+    ),
+    scenario!(
+        "flink-idempotent-sls",
+        "Flink -> SLS by PutLogs with seqid: lost answers, resets, 503s, task failures, kill -9",
+        2_000,
+        flink::idempotent
+    ),
+    scenario!(
+        "flink-producer-sink",
+        "Flink -> the connector's FlinkLogProducer: sink 503s and latency, task failures",
+        2_000,
+        flink::producer_sink
+    ),
+    scenario!(
+        "flink-producer-drops-failed-writes",
+        "known bug: FlinkLogProducer drops writes that failed for good; the checkpoint completes",
+        1_000,
+        flink::producer_drops_failed_writes
+    ),
+    scenario!(
+        "flink-invalid-cursor-restart-loop",
+        "known bug: a restored cursor whose data expired restart-loops the job on InvalidCursor",
+        1_000,
+        flink::invalid_cursor_restart_loop
+    ),
+    scenario!(
+        "flink-cg-commit-before-checkpoint",
+        "known bug: the legacy source commits the consumer group before the checkpoint completes",
+        1_000,
+        flink::cg_commit_before_checkpoint
+    ),
+    scenario!(
+        "flink-end-start-split-child",
+        "known bug: END start skips what a split child got before the next shard discovery",
+        900,
+        flink::end_start_split_child
     ),
 ];
 

@@ -255,10 +255,22 @@ pub fn stored_ids(store: &Store) -> HashSet<String> {
         .unwrap_or_default()
 }
 
-/// The scenario's shard lineage and every log stored, in shard order, with receive times in ms
-/// since `epoch_ms`.
-fn ground_truth(store: &Store, epoch_ms: i64) -> Res<(Vec<ShardNode>, Vec<StoredLog>)> {
-    let ls = store.logstore(PROJECT, LOGSTORE)?;
+/// One log as `logstore` holds it.
+pub struct Stored {
+    pub shard: u32,
+    /// The cursor integer of its LogGroup.
+    pub cursor: i64,
+    /// When its group was received, unix seconds.
+    pub receive_time: u32,
+    /// Its place in the group.
+    pub position: u32,
+    pub log: sls_client::Log,
+}
+
+/// The shard lineage of `logstore` (in the scenario's project) and every log it holds, in
+/// shard order.
+pub fn read_logstore(store: &Store, logstore: &str) -> Res<(Vec<ShardNode>, Vec<Stored>)> {
+    let ls = store.logstore(PROJECT, logstore)?;
     let (mut shards, mut stored) = (Vec::new(), Vec::new());
     for shard in ls.shards() {
         shards.push(ShardNode {
@@ -275,17 +287,34 @@ fn ground_truth(store: &Store, epoch_ms: i64) -> Res<(Vec<ShardNode>, Vec<Stored
         )?;
         for g in batch.groups {
             let group = LogGroup::decode(g.bytes.as_ref())?;
-            for (position, log) in group.logs.iter().enumerate() {
-                stored.push(StoredLog {
-                    id: id_of(log),
+            for (position, log) in group.logs.into_iter().enumerate() {
+                stored.push(Stored {
                     shard: shard.id,
-                    seq: shard.cursor_of(g.seq),
+                    cursor: shard.cursor_of(g.seq),
+                    receive_time: g.receive_time,
                     position: position as u32,
-                    time_ms: Some(i64::from(g.receive_time) * 1000 - epoch_ms),
+                    log,
                 });
             }
         }
     }
+    Ok((shards, stored))
+}
+
+/// The scenario's shard lineage and every log stored, in shard order, with receive times in ms
+/// since `epoch_ms`.
+fn ground_truth(store: &Store, epoch_ms: i64) -> Res<(Vec<ShardNode>, Vec<StoredLog>)> {
+    let (shards, stored) = read_logstore(store, LOGSTORE)?;
+    let stored = stored
+        .into_iter()
+        .map(|s| StoredLog {
+            id: id_of(&s.log),
+            shard: s.shard,
+            seq: s.cursor,
+            position: s.position,
+            time_ms: Some(i64::from(s.receive_time) * 1000 - epoch_ms),
+        })
+        .collect();
     Ok((shards, stored))
 }
 

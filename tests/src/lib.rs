@@ -141,3 +141,7 @@ pub mod history;
 pub mod report;
 /// Official clients in other processes (Python, Java, Go): consumer workers and producers.
 pub mod workers;
+/// The Flink job of `tests/java/flink` in its own JVM: start, kill -9, restore, events.
+pub mod flink;
+/// A throwaway PostgreSQL server (the Flink two-phase-commit sink's database).
+pub mod postgres;

@@ -1,0 +1,101 @@
+package io.slsemu.javatest.flink;
+
+import io.slsemu.shaded.aliyunlog.Client;
+import io.slsemu.shaded.aliyunlog.common.LogItem;
+import io.slsemu.shaded.aliyunlog.exception.LogException;
+import io.slsemu.shaded.aliyunlog.http.client.ClientConfiguration;
+import io.slsemu.shaded.aliyunlog.request.PutLogsRequest;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.sink.RichSinkFunction;
+
+/**
+ * Exactly-once into SLS without transactions: each source shard's batches are written in order
+ * to one hash key with their sequence ids ({@code /shards/route?key=K&seqid=N}, the official SDK's
+ * {@code PutLogsRequest.setHashRouteKeySeqId}). After a restore the replayed batches carry the ids
+ * they had, and SLS refuses the ones it already stored, which this sink counts as written.
+ */
+final class IdempotentSlsSink extends RichSinkFunction<Batch> {
+    private static final long serialVersionUID = 1L;
+
+    private final String host;
+    private final int port;
+    private final String accessKeyId;
+    private final String accessKeySecret;
+    private final String project;
+    private final String logstore;
+    private final String rejectedCode;
+    private transient Client client;
+
+    /**
+     * @param endpoint {@code localhost:PORT}: the SDK gets the bare host, and the port as its
+     *     HTTP proxy (it refuses a port in the endpoint)
+     * @param rejectedCode the error code of a write whose sequence id is not above the last one
+     */
+    IdempotentSlsSink(String endpoint, String accessKeyId, String accessKeySecret, String project,
+            String logstore, String rejectedCode) {
+        int colon = endpoint.lastIndexOf(':');
+        this.host = endpoint.substring(0, colon);
+        this.port = Integer.parseInt(endpoint.substring(colon + 1));
+        this.accessKeyId = accessKeyId;
+        this.accessKeySecret = accessKeySecret;
+        this.project = project;
+        this.logstore = logstore;
+        this.rejectedCode = rejectedCode;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        ClientConfiguration config = new ClientConfiguration();
+        config.setProxyHost("127.0.0.1");
+        config.setProxyPort(port);
+        client = new Client(host, accessKeyId, accessKeySecret, config);
+    }
+
+    /** The hash key of a source shard: an MD5, as SLS keys are. */
+    static String hashKey(int shard) {
+        try {
+            byte[] md5 = MessageDigest.getInstance("MD5")
+                    .digest(("source-shard-" + shard).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(md5);
+        } catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    @Override
+    public void invoke(Batch batch, Context context) throws Exception {
+        List<LogItem> logs = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            LogItem log = new LogItem(batch.times.get(i));
+            log.PushBack(BatchSchema.ID_KEY, batch.ids.get(i));
+            log.PushBack("src_shard", Integer.toString(batch.shard));
+            logs.add(log);
+        }
+        PutLogsRequest request = new PutLogsRequest(project, logstore, "", "", logs,
+                hashKey(batch.shard));
+        request.setHashRouteKeySeqId(Math.toIntExact(batch.seq));
+        try {
+            client.PutLogs(request);
+        } catch (LogException ex) {
+            if (!rejectedCode.equals(ex.GetErrorCode())) {
+                // Anything else fails the task: the job replays from its last checkpoint.
+                throw ex;
+            }
+            Events.emit(Events.event("seqid_rejected").put("shard", batch.shard)
+                    .put("seq", batch.seq));
+        }
+    }
+
+    @Override
+    public void close() {
+        if (client != null) {
+            client.shutdown();
+        }
+    }
+}
