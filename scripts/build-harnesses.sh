@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Java and Go test harnesses that drive the official clients:
-#   tests/java (Maven: SDK, consumer library, producer, each one runnable jar; common code)
+#   tests/java (Maven: SDK, consumer library, producer, each one runnable jar; common code;
+#              the Flink job, a thin jar with its libraries in flink/target/lib)
 #   tests/go   (Go module: one binary, tests/go/bin/sls-go)
 # Dependencies come from Maven Central and the Go module proxy on the first run. A harness
 # whose outputs are newer than its sources is not rebuilt.
@@ -16,7 +17,7 @@ fresh() {
 
 java_sources=(tests/java/pom.xml tests/java/*/pom.xml tests/java/*/src)
 stale_java=""
-for module in sdk consumer producer; do
+for module in sdk consumer producer flink; do
   fresh "tests/java/$module/target/sls-java-$module.jar" "${java_sources[@]}" || stale_java=1
 done
 if [ -n "$stale_java" ]; then

@@ -8,7 +8,10 @@
 #   - a venv in .venv with the pinned official Python SDK (scripts/setup-python.sh);
 #   - a JDK and Maven if missing (Debian's packages), Go 1.21+ if missing (from the Go module
 #     proxy, into .tools/), then the Java and Go harnesses with the pinned official clients
-#     (scripts/build-harnesses.sh: Maven Central, Go proxy).
+#     (scripts/build-harnesses.sh: Maven Central, Go proxy);
+#   - PostgreSQL (Debian's postgresql package) for the Flink job's two-phase-commit sink: the
+#     Flink scenarios start throwaway servers of it (initdb in a temporary folder, loopback,
+#     max_prepared_transactions > 0), so the package's own cluster is not needed.
 # The tests start the emulator themselves, in-process, on free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +57,11 @@ fi
 if ! command -v mvn >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
   echo "test.sh: installing a JDK and Maven (the Java clients' harness)"
   apt_install default-jdk-headless maven
+fi
+
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  echo "test.sh: installing PostgreSQL (the Flink two-phase-commit sink's database)"
+  apt_install postgresql
 fi
 
 # Go 1.21 or newer (the Go SDK's dependencies need it; Debian's golang-go is older): when the

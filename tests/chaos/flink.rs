@@ -22,7 +22,7 @@ use sls_client::{Client, LogstoreSpec, SplitAt};
 use sls_e2e::flink::{
     FlinkJob, JobOptions, Sink, FLINK_IDEMPOTENT, FLINK_PG, FLINK_PRODUCER, FLINK_SOURCE,
 };
-use sls_e2e::history::{ConsumeEvent, History};
+use sls_e2e::history::{ConsumeEvent, History, StoredLog};
 use sls_e2e::postgres::Postgres;
 use sls_emulator::clock::Clock as _;
 use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
@@ -30,8 +30,8 @@ use sls_emulator::testing::TestServer;
 
 use crate::official::{finish, never_processed, signature};
 use crate::support::{
-    error, holds, until, id_of, read_logstore, rule, start, stored_ids, Expect, Params, Rec, Res, Run,
-    Target, LOGSTORE, PROJECT,
+    error, holds, id_of, read_logstore, rule, start, stored_ids, until, Expect, Params, Rec, Res,
+    Run, Target, LOGSTORE, PROJECT,
 };
 use crate::writers;
 
@@ -129,14 +129,26 @@ impl Out {
     async fn distinct(&self, server: &TestServer) -> usize {
         self.rows(server)
             .await
-            .map(|r| r.into_iter().map(|(id, _)| id).collect::<BTreeSet<_>>().len())
+            .map(|r| {
+                r.into_iter()
+                    .map(|(id, _)| id)
+                    .collect::<BTreeSet<_>>()
+                    .len()
+            })
             .unwrap_or(0)
     }
 }
 
 /// A scenario's source: the emulator, a `shards`-shard logstore, and our producer writing
 /// `n` ids paced over about `secs`.
-async fn source(rec: &Rec, p: &Params, shards: u32, prefix: &str, n: usize, secs: f64) -> Res<Source> {
+async fn source(
+    rec: &Rec,
+    p: &Params,
+    shards: u32,
+    prefix: &str,
+    n: usize,
+    secs: f64,
+) -> Res<Source> {
     let (server, c) = start(p.seed, shards).await?;
     let writer = spawn_writer(rec, &c, prefix, n, secs);
     Ok(Source {
@@ -154,7 +166,13 @@ fn spawn_writer(
     secs: f64,
 ) -> tokio::task::JoinHandle<Res<()>> {
     let pace = Duration::from_secs_f64(secs / (n / 10).max(1) as f64);
-    tokio::spawn(writers::ours(rec.clone(), c.clone(), prefix.into(), n, pace))
+    tokio::spawn(writers::ours(
+        rec.clone(),
+        c.clone(),
+        prefix.into(),
+        n,
+        pace,
+    ))
 }
 
 struct Source {
@@ -207,13 +225,14 @@ async fn history(rec: &Rec, src: &Source, out: &Out, jobs: &[&FlinkJob]) -> Res<
     let rows = out.rows(&src.server).await?;
     let t = rec.ms();
     rec.with(|h| {
-        h.consumed.extend(rows.into_iter().map(|(id, shard)| ConsumeEvent {
-            consumer: "flink-sink".into(),
-            shard,
-            id,
-            cursor: -1,
-            time_ms: t,
-        }))
+        h.consumed
+            .extend(rows.into_iter().map(|(id, shard)| ConsumeEvent {
+                consumer: "flink-sink".into(),
+                shard,
+                id,
+                cursor: -1,
+                time_ms: t,
+            }))
     });
     for job in jobs {
         for e in job.events() {
@@ -310,13 +329,19 @@ pub async fn pg_task_failures(rec: Rec, p: Params) -> Res<Run> {
     let out = Out::postgres().await?;
     let mut o = JobOptions::new(out.sink());
     o.fail_after = failure_points(&mut rng, p.crashes, (p.logs / (2 * (p.crashes + 1))) as u64);
-    rec.fault(format!("task failures after {:?} logs of subtask 0", o.fail_after));
+    rec.fault(format!(
+        "task failures after {:?} logs of subtask 0",
+        o.fail_after
+    ));
     let mut job = src.job()?;
     job.start(&o)?;
     drain(&rec, &mut src, &mut job, &out, 120).await?;
     let failures = job.count("task_failure");
     requires(
-        &format!("{failures} of {} injected task failures fired", o.fail_after.len()),
+        &format!(
+            "{failures} of {} injected task failures fired",
+            o.fail_after.len()
+        ),
         failures == o.fail_after.len(),
         &job,
     )?;
@@ -327,8 +352,8 @@ pub async fn pg_task_failures(rec: Rec, p: Params) -> Res<Run> {
 }
 
 /// The whole JVM killed with SIGKILL at seeded moments and restarted from its newest retained
-/// checkpoint; the connector also commits to a consumer group, whose answers are lost after
-/// the commit now and then. PostgreSQL sink.
+/// checkpoint, a task failure in each JVM's life, read faults; the connector also commits to a
+/// consumer group, whose answers are lost after the commit now and then. PostgreSQL sink.
 pub async fn pg_jvm_kill9(rec: Rec, p: Params) -> Res<Run> {
     let mut rng = StdRng::seed_from_u64(p.seed);
     let mut src = source(&rec, &p, 4, "log", p.logs, p.crashes as f64 * 6.0).await?;
@@ -342,12 +367,15 @@ pub async fn pg_jvm_kill9(rec: Rec, p: Params) -> Res<Run> {
     let out = Out::postgres().await?;
     let mut o = JobOptions::new(out.sink());
     o.consumer_group = Some("flink-cg".into());
+    let most = (p.logs / (4 * (p.crashes + 1))) as u64;
+    o.fail_after = failure_points(&mut rng, 1, most);
     let mut job = src.job()?;
     job.start(&o)?;
     for k in 0..p.crashes {
         tokio::time::sleep(Duration::from_millis(rng.gen_range(4000..7000))).await;
         job.kill9()?;
         rec.fault(format!("JVM kill -9 #{}", k + 1));
+        o.fail_after = failure_points(&mut rng, 1, most);
         job.start(&o)?;
     }
     drain(&rec, &mut src, &mut job, &out, 120).await?;
@@ -357,7 +385,10 @@ pub async fn pg_jvm_kill9(rec: Rec, p: Params) -> Res<Run> {
         .filter(|e| e["event"] == "started" && !e["restored_from"].is_null())
         .count();
     requires(
-        &format!("only {restored} of {} JVM restarts resumed from a checkpoint", p.crashes),
+        &format!(
+            "only {restored} of {} JVM restarts resumed from a checkpoint",
+            p.crashes
+        ),
         restored == p.crashes,
         &job,
     )?;
@@ -391,7 +422,10 @@ pub async fn pg_restart(rec: Rec, p: Params) -> Res<Run> {
         let before = crate::support::now_epoch_ms();
         out.pg()?.crash_restart(Duration::from_millis(800)).await?;
         restarts.push(before);
-        rec.fault(format!("PostgreSQL crash and restart #{} after a PREPARE", k + 1));
+        rec.fault(format!(
+            "PostgreSQL crash and restart #{} after a PREPARE",
+            k + 1
+        ));
     }
     drain(&rec, &mut src, &mut job, &out, 120).await?;
     // A restart "between" = some transaction prepared before it and committed after it.
@@ -439,7 +473,9 @@ pub async fn pg_split_merge(rec: Rec, p: Params) -> Res<Run> {
     let mut job = src.job()?;
     job.start(&o)?;
     tokio::time::sleep(Duration::from_millis(rng.gen_range(1500..2500))).await;
-    src.c.split_shard(PROJECT, LOGSTORE, 0, SplitAt::Even(2)).await?;
+    src.c
+        .split_shard(PROJECT, LOGSTORE, 0, SplitAt::Even(2))
+        .await?;
     rec.fault("split shard 0 into 2 and 3".into());
     tokio::time::sleep(Duration::from_millis(rng.gen_range(1500..2500))).await;
     src.c.merge_shard(PROJECT, LOGSTORE, 3).await?;
@@ -490,7 +526,9 @@ pub async fn idempotent(rec: Rec, p: Params) -> Res<Run> {
     job.start(&o)?;
     drain(&rec, &mut src, &mut job, &out, 120).await?;
     let rejected = job.count("seqid_rejected");
-    rec.fault(format!("{rejected} replayed batches refused by sequence id"));
+    rec.fault(format!(
+        "{rejected} replayed batches refused by sequence id"
+    ));
     requires(
         "no write was refused by its sequence id: nothing proved idempotence",
         rejected > 0,
@@ -585,12 +623,28 @@ pub async fn invalid_cursor_restart_loop(rec: Rec, p: Params) -> Res<Run> {
     job.start(&o)?;
     // Kill the job mid-stream, once a checkpoint has committed some rows: its retained cursors
     // then point inside the data that is about to expire.
-    until("the first committed rows", 60, || Ok(job.count("committed") > 0)).await?;
+    until("the first committed rows", 60, || {
+        Ok(job.count("committed") > 0)
+    })
+    .await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     job.kill9()?;
     let before = out.distinct(&src.server).await;
-    rec.fault(format!("JVM kill -9 with {before} of {half} logs in the sink (job down)"));
+    rec.fault(format!(
+        "JVM kill -9 with {before} of {half} logs in the sink (job down)"
+    ));
     src.writes_done().await?;
+    let (_, before_expiry) = read_logstore(src.server.store(), LOGSTORE)?;
+    let expired_logs: Vec<StoredLog> = before_expiry
+        .iter()
+        .map(|s| StoredLog {
+            id: id_of(&s.log),
+            shard: s.shard,
+            seq: s.cursor,
+            position: s.position,
+            time_ms: Some(i64::from(s.receive_time) * 1000 - rec.epoch_ms),
+        })
+        .collect();
     // Everything stored so far expires: the restored cursors now point below each shard's start.
     let later = src.server.clock().now_secs() + 40 * 86_400;
     let expired = src.server.store().expire(later)?;
@@ -642,10 +696,13 @@ pub async fn invalid_cursor_restart_loop(rec: Rec, p: Params) -> Res<Run> {
         attempts(&job)
     ));
     let mut h = history(&rec, &src, &out, &[&job]).await?;
-    // The expired logs are gone by design: judge only what was stored after the expiry.
-    h.writes.retain(|w| !w.ids.iter().all(|id| id.starts_with("old-")));
-    h.consumed.retain(|c| !c.id.starts_with("old-"));
-    let missing = never_processed(&h);
+    // The expired logs were stored: put them back in the ground truth (the job, down past the
+    // ttl, never read some of them either).
+    h.stored.extend(expired_logs);
+    let missing: BTreeMap<String, u32> = never_processed(&h)
+        .into_iter()
+        .filter(|(id, _)| id.starts_with("new-"))
+        .collect();
     signature(
         "§5.3 restart loop on a restored InvalidCursor",
         attempts(&job) >= 3 && looped >= 3 && expired_cursors,
@@ -682,16 +739,30 @@ pub async fn cg_commit_before_checkpoint(rec: Rec, p: Params) -> Res<Run> {
     while first.is_running() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    requires("the JVM did not halt at its checkpoint", first.count("halt") > 0, &first)?;
-    rec.fault(format!("JVM halted preparing checkpoint {:?}", o.halt_at_checkpoint));
+    requires(
+        "the JVM did not halt at its checkpoint",
+        first.count("halt") > 0,
+        &first,
+    )?;
+    rec.fault(format!(
+        "JVM halted preparing checkpoint {:?}",
+        o.halt_at_checkpoint
+    ));
     let group: BTreeMap<u32, i64> = src
         .c
         .get_checkpoints(PROJECT, LOGSTORE, "flink-cg", None)
         .await?
         .into_iter()
-        .filter_map(|c| Some((c.shard, sls_protocol::cursor::decode_cursor(&c.checkpoint).ok()?)))
+        .filter_map(|c| {
+            Some((
+                c.shard,
+                sls_protocol::cursor::decode_cursor(&c.checkpoint).ok()?,
+            ))
+        })
         .collect();
-    rec.fault(format!("consumer group checkpoints after the halt: {group:?}"));
+    rec.fault(format!(
+        "consumer group checkpoints after the halt: {group:?}"
+    ));
     let mut second = src.job()?;
     let mut o2 = JobOptions::new(out.sink());
     o2.consumer_group = Some("flink-cg".into());
@@ -749,7 +820,9 @@ pub async fn end_start_split_child(rec: Rec, p: Params) -> Res<Run> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     src.writer = Some(spawn_writer(&rec, &src.c, "before", third, 1.0));
     src.writes_done().await?;
-    src.c.split_shard(PROJECT, LOGSTORE, 0, SplitAt::Even(2)).await?;
+    src.c
+        .split_shard(PROJECT, LOGSTORE, 0, SplitAt::Even(2))
+        .await?;
     rec.fault("split shard 0 into 2 and 3".into());
     src.writer = Some(spawn_writer(&rec, &src.c, "early", third, 0.5));
     src.writes_done().await?;

@@ -223,10 +223,7 @@ impl FlinkJob {
 
     /// How many events named `name` so far.
     pub fn count(&self, name: &str) -> usize {
-        self.events()
-            .iter()
-            .filter(|e| e["event"] == name)
-            .count()
+        self.events().iter().filter(|e| e["event"] == name).count()
     }
 
     /// The last `n` lines of the JVM's stderr, for failure messages.

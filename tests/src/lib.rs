@@ -135,13 +135,13 @@ pub async fn start_with_port_80(
 
 /// Chaos checker: verdicts (at-least-once, exactly-once, order) from a recorded history.
 pub mod checker;
+/// The Flink job of `tests/java/flink` in its own JVM: start, kill -9, restore, events.
+pub mod flink;
 /// Chaos history: client operations, the emulator's committed log, consumption, faults.
 pub mod history;
+/// A throwaway PostgreSQL server (the Flink two-phase-commit sink's database).
+pub mod postgres;
 /// Chaos report: JSON, terminal summary and a self-contained HTML page.
 pub mod report;
 /// Official clients in other processes (Python, Java, Go): consumer workers and producers.
 pub mod workers;
-/// The Flink job of `tests/java/flink` in its own JVM: start, kill -9, restore, events.
-pub mod flink;
-/// A throwaway PostgreSQL server (the Flink two-phase-commit sink's database).
-pub mod postgres;

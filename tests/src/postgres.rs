@@ -41,7 +41,8 @@ impl Postgres {
             set_mode(pg.dir.path(), 0o755)?;
             run(Command::new("chown").arg(USER).arg(&data))?;
         }
-        run(pg.command("initdb")
+        run(pg
+            .command("initdb")
             .args(["-A", "trust", "-U", USER, "--no-sync", "-D"])
             .arg(&data))?;
         pg.ctl("start")?;
@@ -128,7 +129,8 @@ impl Postgres {
     /// The server refused.
     pub async fn create_database(&self, db: &str) -> Res<()> {
         let c = self.connect("postgres").await?;
-        c.batch_execute(&format!("CREATE DATABASE \"{db}\"")).await?;
+        c.batch_execute(&format!("CREATE DATABASE \"{db}\""))
+            .await?;
         Ok(())
     }
 
