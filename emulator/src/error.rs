@@ -51,6 +51,12 @@ pub enum ErrorCode {
     InvalidDateFormat,
     /// 400: well-formed cursor outside the shard's data.
     InvalidCursor,
+    /// 400: a PutLogs `route?key=&seqid=` whose sequence id is not above the last one stored
+    /// for the hash key; nothing was stored. No public SLS source names this code (the SDKs
+    /// only send `seqid`: aliyun/aliyun-log-java-sdk `Client.java`, `PutLogsRequest
+    /// .setHashRouteKeySeqId`), so sls-emu chose it; clients must tell it from
+    /// `ParameterInvalid` to count a replay as already written.
+    InvalidSequenceId,
     /// 401: the signature does not match.
     SignatureNotMatch,
     /// 401: missing/malformed credentials or an unknown AccessKeyId.
@@ -99,6 +105,7 @@ impl ErrorCode {
             ErrorCode::MissingDate => "MissingDate",
             ErrorCode::InvalidDateFormat => "InvalidDateFormat",
             ErrorCode::InvalidCursor => "InvalidCursor",
+            ErrorCode::InvalidSequenceId => "InvalidSequenceId",
             ErrorCode::SignatureNotMatch => "SignatureNotMatch",
             ErrorCode::Unauthorized => "Unauthorized",
             ErrorCode::ConsumerGroupNotExist => "ConsumerGroupNotExist",
@@ -135,6 +142,7 @@ impl ErrorCode {
             ErrorCode::MissingDate => StatusCode::BAD_REQUEST,
             ErrorCode::InvalidDateFormat => StatusCode::BAD_REQUEST,
             ErrorCode::InvalidCursor => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidSequenceId => StatusCode::BAD_REQUEST,
             ErrorCode::SignatureNotMatch => StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
             ErrorCode::ConsumerGroupNotExist => StatusCode::NOT_FOUND,
@@ -241,6 +249,10 @@ impl From<StorageError> for ApiError {
             StorageError::Heartbeat(e) => e.into(),
             StorageError::Checkpoint(e) => e.into(),
             StorageError::InvalidCursor(msg) => ApiError::new(ErrorCode::InvalidCursor, msg),
+            e @ StorageError::SequenceIdNotAbove { .. } => ApiError::new(
+                ErrorCode::InvalidSequenceId,
+                format!("{e}; nothing was stored"),
+            ),
             other => ApiError::internal(other),
         }
     }
@@ -342,6 +354,7 @@ mod tests {
             (MissingDate, "MissingDate", 400),
             (InvalidDateFormat, "InvalidDateFormat", 400),
             (InvalidCursor, "InvalidCursor", 400),
+            (InvalidSequenceId, "InvalidSequenceId", 400),
             (SignatureNotMatch, "SignatureNotMatch", 401),
             (Unauthorized, "Unauthorized", 401),
             (ConsumerGroupNotExist, "ConsumerGroupNotExist", 404),

@@ -17,7 +17,7 @@ use super::extract::{header_str, Ctx};
 use crate::error::{ApiError, ErrorCode};
 use crate::faults::QuotaKind;
 use crate::state::AppState;
-use crate::storage::{Logstore, Shard, StorageError};
+use crate::storage::{Logstore, SeqId, Shard, StorageError};
 
 /// Largest uncompressed PutLogs body (SLS-API.md §11).
 pub const MAX_RAW_BODY: usize = 10 * 1024 * 1024;
@@ -36,6 +36,12 @@ pub enum Target {
 }
 
 /// PutLogs: decompress, validate, route, append durably, answer 200 with an empty body.
+///
+/// With `seqid=` (only with a hash key, as the Java SDK sends it) the write is stored only if
+/// its sequence id is above the last one stored for the key ([`Store::append_once`]); a
+/// LogGroup without logs stores and records nothing either way.
+///
+/// [`Store::append_once`]: crate::storage::Store::append_once
 pub async fn put_logs(
     st: &AppState,
     ctx: &Ctx,
@@ -44,6 +50,7 @@ pub async fn put_logs(
     target: Target,
     body: &[u8],
 ) -> Result<Response, ApiError> {
+    let seq_id = seq_id(ctx, target)?;
     let ls = st.store.logstore(ctx.project()?, logstore)?;
     if header_str(headers, h::X_LOG_MODE).is_some_and(|m| m.eq_ignore_ascii_case("batch_group")) {
         return Err(ApiError::param(
@@ -81,8 +88,44 @@ pub async fn put_logs(
         ));
         group.extend(proto::encode_log_group_tag(b"__client_ip__", ip.as_bytes()));
     }
-    st.store.append(&ls, &shard, &group, now).await?;
+    match seq_id {
+        None => st.store.append(&ls, &shard, &group, now).await?,
+        Some(id) => st.store.append_once(&ls, &shard, &group, now, id).await?,
+    };
     Ok(StatusCode::OK.into_response())
+}
+
+/// The write's `seqid=` with its hash key, if it has one.
+///
+/// Public sources only show clients sending it: the Java SDK adds `seqid` (a Java `Integer`)
+/// to `/shards/route` requests alone (aliyun/aliyun-log-java-sdk `Client.java`, `PutLogs`).
+/// So: a decimal u64 (no sign, no spaces), and a `seqid` without a hash key is refused rather
+/// than ignored, since the writer believes its replays are safe.
+fn seq_id(ctx: &Ctx, target: Target) -> Result<Option<SeqId>, ApiError> {
+    let Some(text) = ctx.param("seqid") else {
+        return Ok(None);
+    };
+    let seqid = parse_seqid(text)?;
+    match target {
+        Target::HashKey(hash_key) => Ok(Some(SeqId { hash_key, seqid })),
+        Target::LoadBalance => Err(ApiError::param(
+            "seqid needs a hash key: send the write to /shards/route?key=<hash key>&seqid=<n>",
+        )),
+    }
+}
+
+/// A `seqid` value: decimal digits only, at most `u64::MAX`.
+fn parse_seqid(text: &str) -> Result<u64, ApiError> {
+    let invalid = || {
+        ApiError::param(format!(
+            "seqid must be a non-negative decimal integer of at most {}, got {text:?}",
+            u64::MAX
+        ))
+    };
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    text.parse().map_err(|_| invalid())
 }
 
 /// The request body as a validated, serialized LogGroup, plus its log count.
@@ -306,4 +349,32 @@ pub async fn pull_logs(
         HeaderValue::from_static("application/x-protobuf"),
     );
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seqid_is_a_plain_decimal_u64() {
+        assert_eq!(parse_seqid("0").unwrap(), 0);
+        assert_eq!(parse_seqid("007").unwrap(), 7);
+        assert_eq!(parse_seqid("18446744073709551615").unwrap(), u64::MAX);
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            "1.0",
+            "0x10",
+            "1e3",
+            "abc",
+            "18446744073709551616",
+        ] {
+            let e = parse_seqid(bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::ParameterInvalid, "{bad:?}");
+            assert!(e.message.contains("seqid"), "{bad:?}: {}", e.message);
+        }
+    }
 }

@@ -1,5 +1,5 @@
-//! Log data: append (with sequence numbers and receive times), range reads, time lookups and
-//! TTL expiry. The key layout is in `storage/mod.rs`.
+//! Log data: append (with sequence numbers and receive times), idempotent appends by hash-key
+//! sequence id, range reads, time lookups and TTL expiry. The key layout is in `storage/mod.rs`.
 
 use std::sync::atomic::Ordering;
 
@@ -32,6 +32,36 @@ fn key(shard: u32, seq: u64) -> [u8; 12] {
     k[..4].copy_from_slice(&shard.to_be_bytes());
     k[4..].copy_from_slice(&seq.to_be_bytes());
     k
+}
+
+/// First four bytes of every sequence-id record: no shard has this id (see `close_and_add`), so
+/// the records sort after every shard's data and no shard range (reads, deletes, positions)
+/// ever covers them.
+pub(super) const SEQID_PREFIX: u32 = u32::MAX;
+
+/// The record of the last sequence id stored for a hash key. It lives in the logstore's data
+/// tree, keyed by hash key and not by shard, so it stays valid across splits and merges (the
+/// key's next shard sees it) and goes with the tree when the logstore is deleted.
+fn seqid_key(hash_key: u128) -> [u8; 20] {
+    let mut k = [0u8; 20];
+    k[..4].copy_from_slice(&SEQID_PREFIX.to_be_bytes());
+    k[4..].copy_from_slice(&hash_key.to_be_bytes());
+    k
+}
+
+/// The last sequence id stored for `hash_key`, if any.
+fn last_seqid(tree: &sled::Tree, hash_key: u128) -> Result<Option<u64>> {
+    let k = seqid_key(hash_key);
+    tree.get(k)?.map(|v| read_u64(&k, &v)).transpose()
+}
+
+/// A write that must be stored at most once: PutLogs `route?key=&seqid=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeqId {
+    /// The hash key the write is routed by (normalised to its `u128` value).
+    pub hash_key: u128,
+    /// Its sequence id: stored only if above the last one stored for `hash_key`.
+    pub seqid: u64,
 }
 
 /// Every key of one shard.
@@ -103,6 +133,43 @@ impl Store {
         group: &[u8],
         now_secs: u32,
     ) -> Result<u64> {
+        self.append_inner(ls, shard, group, now_secs, None).await
+    }
+
+    /// [`Store::append`] for a write with a sequence id: stored, together with `id` as the
+    /// hash key's last sequence id, only if `id.seqid` is above the last one stored for that
+    /// key (a key not seen before takes any id).
+    ///
+    /// The check and the record happen under the shard's append lock, and the record is
+    /// written in the same sled batch as the LogGroup and made durable by the same commit, so
+    /// two concurrent writes with one id cannot both be stored, and a crash keeps both or
+    /// neither. `shard` must be the readwrite shard holding the key: a key is in exactly one
+    /// readwrite shard at a time, and a split or merge closes the parent under this lock, so
+    /// its children see every record the parent wrote.
+    ///
+    /// # Errors
+    /// [`StorageError::SequenceIdNotAbove`] (nothing stored) for a replayed or lower id, plus
+    /// the errors of [`Store::append`].
+    pub async fn append_once(
+        &self,
+        ls: &Logstore,
+        shard: &Shard,
+        group: &[u8],
+        now_secs: u32,
+        id: SeqId,
+    ) -> Result<u64> {
+        self.append_inner(ls, shard, group, now_secs, Some(id))
+            .await
+    }
+
+    async fn append_inner(
+        &self,
+        ls: &Logstore,
+        shard: &Shard,
+        group: &[u8],
+        now_secs: u32,
+        id: Option<SeqId>,
+    ) -> Result<u64> {
         let seq = {
             let mut st = shard.lock_append();
             if ls.deleted.load(Ordering::SeqCst) {
@@ -114,12 +181,34 @@ impl Store {
                     shard.id
                 )));
             }
+            if let Some(id) = id {
+                if let Some(last) = last_seqid(&ls.tree, id.hash_key)? {
+                    if id.seqid <= last {
+                        return Err(StorageError::SequenceIdNotAbove {
+                            hash_key: id.hash_key,
+                            seqid: id.seqid,
+                            last,
+                        });
+                    }
+                }
+            }
             let seq = st.next;
             let receive_time = now_secs.max(st.last_receive_time);
             let mut value = Vec::with_capacity(HEADER + group.len());
             value.extend_from_slice(&receive_time.to_be_bytes());
             value.extend_from_slice(group);
-            ls.tree.insert(key(shard.id, seq), value)?;
+            match id {
+                None => {
+                    ls.tree.insert(key(shard.id, seq), value)?;
+                }
+                Some(id) => {
+                    // One batch: sled applies it atomically, also across a crash.
+                    let mut batch = sled::Batch::default();
+                    batch.insert(&key(shard.id, seq)[..], value);
+                    batch.insert(&seqid_key(id.hash_key)[..], &id.seqid.to_be_bytes()[..]);
+                    ls.tree.apply_batch(batch)?;
+                }
+            }
             st.next = seq + 1;
             st.last_receive_time = receive_time;
             seq
@@ -222,5 +311,149 @@ impl Store {
         shard.begin.store(new_begin, Ordering::Release);
         ls.tree.apply_batch(batch)?;
         Ok(new_begin - begin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Durability;
+    use crate::storage::{records, LogstoreRecord, ProjectRecord, SplitAt};
+
+    const NOW: i64 = 1_700_000_000_000_000_000;
+    const KEY: u128 = 0x4000_0000_0000_0000_0000_0000_0000_0001;
+
+    fn store_in(dir: &std::path::Path, shards: u32) -> Store {
+        let store = Store::open(&dir.join("data"), Durability::Fsync).unwrap();
+        store.create_project(ProjectRecord::new("p", 0)).unwrap();
+        store
+            .create_logstore(LogstoreRecord::new("p", "l", 0), shards, NOW)
+            .unwrap();
+        store
+    }
+
+    /// Writes `group` to the shard holding `key` with sequence id `seqid`.
+    async fn put(store: &Store, key: u128, seqid: u64, group: &[u8]) -> Result<u64> {
+        let ls = store.logstore("p", "l")?;
+        let shard = ls.route(key)?;
+        let id = SeqId {
+            hash_key: key,
+            seqid,
+        };
+        store.append_once(&ls, &shard, group, 1, id).await
+    }
+
+    fn is_refused(r: Result<u64>, want_last: u64) -> bool {
+        matches!(r, Err(StorageError::SequenceIdNotAbove { last, .. }) if last == want_last)
+    }
+
+    /// Every LogGroup stored in a shard.
+    fn stored(store: &Store, shard: u32) -> Vec<Vec<u8>> {
+        let ls = store.logstore("p", "l").unwrap();
+        let sh = ls.shard(shard).unwrap();
+        let batch = store.read(&ls, &sh, 0, u64::MAX, 1000, usize::MAX).unwrap();
+        batch.groups.iter().map(|g| g.bytes.to_vec()).collect()
+    }
+
+    #[tokio::test]
+    async fn only_ids_above_the_last_are_stored_per_hash_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), 1);
+        let other = KEY + 1;
+        // A key seen for the first time takes any id, 0 included.
+        put(&store, KEY, 5, b"a").await.unwrap();
+        put(&store, other, 0, b"b").await.unwrap();
+        assert!(is_refused(put(&store, KEY, 5, b"replay").await, 5));
+        assert!(is_refused(put(&store, KEY, 4, b"lower").await, 5));
+        assert!(is_refused(put(&store, other, 0, b"replay").await, 0));
+        put(&store, KEY, 7, b"c").await.unwrap();
+        assert!(is_refused(put(&store, KEY, 6, b"gap filler").await, 7));
+        put(&store, other, 1, b"d").await.unwrap();
+        assert_eq!(stored(&store, 0), [b"a", b"b", b"c", b"d"]);
+        // Ids never go past the sequence-id records into shard data, nor the reverse.
+        let ls = store.logstore("p", "l").unwrap();
+        assert_eq!(ls.tree.range(shard_range(0)).count(), 4);
+        assert_eq!(ls.tree.len(), 6);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writes_with_one_id_store_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), 2);
+        for seqid in 0..20u64 {
+            let writers: Vec<_> = (0..8)
+                .map(|w| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        put(&store, KEY, seqid, format!("{seqid}-{w}").as_bytes()).await
+                    })
+                })
+                .collect();
+            let mut stored_now = 0;
+            for w in writers {
+                match w.await.unwrap() {
+                    Ok(_) => stored_now += 1,
+                    Err(e) => assert!(is_refused(Err(e), seqid)),
+                }
+            }
+            assert_eq!(stored_now, 1, "seqid {seqid}");
+        }
+        let ls = store.logstore("p", "l").unwrap();
+        assert_eq!(ls.route(KEY).unwrap().end_seq(), 20);
+    }
+
+    #[tokio::test]
+    async fn records_follow_the_key_through_split_merge_and_shard_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), 1);
+        put(&store, KEY, 10, b"in parent").await.unwrap();
+        // Split at the key itself: it lands at the begin of the right child.
+        let split = store
+            .split_shard("p", "l", 0, SplitAt::Key(KEY), NOW + 1)
+            .unwrap();
+        let (left, right) = (split[1].id, split[2].id);
+        let ls = store.logstore("p", "l").unwrap();
+        assert_eq!(ls.route(KEY).unwrap().id, right);
+        assert!(is_refused(put(&store, KEY, 10, b"replay").await, 10));
+        put(&store, KEY, 11, b"in child").await.unwrap();
+        // The parent's data can go: the record is the key's, not the shard's.
+        store.delete_shard("p", "l", 0).unwrap();
+        assert!(is_refused(put(&store, KEY, 11, b"replay").await, 11));
+        let merged = store.merge_shard("p", "l", left, NOW + 2).unwrap()[0].id;
+        assert_eq!(ls.route(KEY).unwrap().id, merged);
+        assert!(is_refused(put(&store, KEY, 11, b"replay").await, 11));
+        put(&store, KEY, 12, b"in merged").await.unwrap();
+        assert_eq!(stored(&store, right), [b"in child"]);
+        assert_eq!(stored(&store, merged), [b"in merged"]);
+    }
+
+    #[tokio::test]
+    async fn records_survive_a_reopen_and_die_with_the_logstore() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path(), 2);
+        put(&store, KEY, 3, b"a").await.unwrap();
+        let old_id = store.logstore("p", "l").unwrap().id;
+        drop(store);
+        let store = Store::open(&dir.path().join("data"), Durability::Fsync).unwrap();
+        assert!(is_refused(put(&store, KEY, 3, b"replay").await, 3));
+        let ls = store.logstore("p", "l").unwrap();
+        let shard = ls.route(KEY).unwrap();
+        assert_eq!(
+            (shard.begin_seq(), shard.end_seq()),
+            (0, 1),
+            "positions ignore records"
+        );
+
+        store.delete_logstore("p", "l").unwrap();
+        let old = store
+            .inner
+            .db
+            .open_tree(records::logs_tree_name(old_id))
+            .unwrap();
+        assert!(old.is_empty(), "the records went with the logstore's tree");
+        store
+            .create_logstore(LogstoreRecord::new("p", "l", 0), 2, NOW)
+            .unwrap();
+        put(&store, KEY, 0, b"fresh").await.unwrap();
     }
 }

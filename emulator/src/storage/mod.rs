@@ -6,10 +6,13 @@
 //!   `floor/{logstore id}/{shard}` → u64 BE, the first sequence number still alive after TTL
 //!   expiry (so sequence numbers are never reused even when a shard's data is all gone).
 //! - tree `logs/{logstore id}` per logstore: key = shard u32 BE ‖ seq u64 BE, value =
-//!   receive time u32 BE ‖ the LogGroup bytes exactly as validated (never re-encoded).
+//!   receive time u32 BE ‖ the LogGroup bytes exactly as validated (never re-encoded); and
+//!   key = `ff ff ff ff` ‖ hash key u128 BE → u64 BE, the last sequence id (PutLogs `seqid=`)
+//!   stored for that hash key, written in one batch with its LogGroup.
 //!
 //! The catalog (projects → logstores → shards) is loaded at open and kept in memory, so the
-//! write path takes no sled read. Metadata changes write sled and the catalog under one lock.
+//! write path takes no sled read (but a `seqid` write's point read of its key's record).
+//! Metadata changes write sled and the catalog under one lock.
 //! Nothing HTTP goes here.
 
 mod commit;
@@ -24,7 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 pub use consumer_groups::{Checkpoint, CheckpointError, ConsumerGroup};
-pub use logs::{ReadBatch, StoredGroup};
+pub use logs::{ReadBatch, SeqId, StoredGroup};
 pub use records::{LogstoreRecord, ProjectRecord, ShardRecord};
 pub use shards::SplitAt;
 
@@ -53,6 +56,19 @@ pub enum StorageError {
     /// A write found no readwrite shard to go to.
     #[error("{0}")]
     NoWritableShard(String),
+    /// A write whose sequence id is not above the last one stored for its hash key.
+    #[error(
+        "seqid {seqid} for hash key {} is not above the last one stored, {last}",
+        sls_protocol::hash::format_hash_key(*hash_key)
+    )]
+    SequenceIdNotAbove {
+        /// The write's hash key.
+        hash_key: u128,
+        /// The write's sequence id.
+        seqid: u64,
+        /// The last sequence id stored for the key.
+        last: u64,
+    },
     /// A cursor outside the shard's data.
     #[error("{0}")]
     InvalidCursor(String),

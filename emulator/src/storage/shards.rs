@@ -176,6 +176,12 @@ impl Store {
         parents: &[&Arc<Shard>],
         children: &[ShardRecord],
     ) -> Result<()> {
+        // That id prefixes the sequence-id records in the data tree.
+        if children.iter().any(|c| c.id == super::logs::SEQID_PREFIX) {
+            return Err(StorageError::InvalidShardOperation(
+                "shard ids are exhausted".into(),
+            ));
+        }
         for p in parents {
             let st = p.lock_append();
             if st.status != ShardStatus::Readwrite {
