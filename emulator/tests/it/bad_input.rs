@@ -20,6 +20,15 @@ fn pb(body: Vec<u8>) -> Req {
     put(body).h("content-type", "application/x-protobuf")
 }
 
+/// A valid protobuf write to `/shards/route?key=<valid key>&seqid=<seqid>`.
+fn routed_with_seqid(seqid: &str) -> Req {
+    Req::new("POST", Some(P), &format!("/logstores/{L}/shards/route"))
+        .q("key", "00")
+        .q("seqid", seqid)
+        .h("content-type", "application/x-protobuf")
+        .body(valid_raw())
+}
+
 fn valid_raw() -> Vec<u8> {
     group(&["x".to_string()]).encode_to_vec()
 }
@@ -185,6 +194,72 @@ async fn bad_writes_are_rejected_and_change_nothing() {
             "ParameterInvalid",
         ),
         (
+            "empty seqid",
+            routed_with_seqid(""),
+            400,
+            "ParameterInvalid",
+        ),
+        (
+            "negative seqid",
+            routed_with_seqid("-1"),
+            400,
+            "ParameterInvalid",
+        ),
+        (
+            "signed seqid",
+            routed_with_seqid("+1"),
+            400,
+            "ParameterInvalid",
+        ),
+        (
+            "seqid with a space",
+            routed_with_seqid(" 1"),
+            400,
+            "ParameterInvalid",
+        ),
+        (
+            "seqid not a number",
+            routed_with_seqid("one"),
+            400,
+            "ParameterInvalid",
+        ),
+        (
+            "fractional seqid",
+            routed_with_seqid("1.5"),
+            400,
+            "ParameterInvalid",
+        ),
+        (
+            "seqid over u64",
+            routed_with_seqid("18446744073709551616"),
+            400,
+            "ParameterInvalid",
+        ),
+        (
+            "seqid without a key",
+            Req::new("POST", Some(P), &format!("/logstores/{L}/shards/route"))
+                .q("seqid", "1")
+                .h("content-type", "application/x-protobuf")
+                .body(raw.clone()),
+            400,
+            "ParameterInvalid",
+        ),
+        (
+            "seqid on a load-balanced write",
+            pb(raw.clone()).q("seqid", "1"),
+            400,
+            "ParameterInvalid",
+        ),
+        (
+            "seqid on Go's POST /logstores/{logstore}",
+            Req::new("POST", Some(P), &format!("/logstores/{L}"))
+                .q("seqid", "1")
+                .h("content-type", "application/x-protobuf")
+                .body(raw.clone()),
+            400,
+            "ParameterInvalid",
+        ),
+        (
             "unknown project",
             Req::new(
                 "POST",
@@ -211,6 +286,10 @@ async fn bad_writes_are_rejected_and_change_nothing() {
     // Still serving, and nothing changed.
     assert_eq!(snapshot(&c).await, before);
     c.put(P, L, &["after".to_string()], None).await.assert_ok();
+    // No refused seqid was recorded: the key takes the smallest id.
+    c.put_seqid(P, L, &["first".to_string()], "00", "0")
+        .await
+        .assert_ok();
 }
 
 #[tokio::test]

@@ -163,3 +163,94 @@ async fn graceful_restart_keeps_metadata_logs_and_cursors() {
         Some("after")
     );
 }
+
+/// Hash keys for the seqid crash test, one per writer (spread over the 4 shards).
+fn seqid_key(w: usize) -> String {
+    format!("{:x}{:031x}", (w * 4) % 16, w)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_seqids_are_refused_after_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = spawn_emulator(dir.path());
+    let c = Arc::new(Client::to(addr, KEY, SECRET));
+    c.setup(P, L, 4).await;
+
+    // Each writer sends seqids 1, 2, … to its own key; the log id carries both.
+    const WRITERS: usize = 6;
+    let acked: Arc<Mutex<Vec<u64>>> = Arc::new(Mutex::new(vec![0; WRITERS]));
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let (c, acked) = (c.clone(), acked.clone());
+        writers.push(tokio::spawn(async move {
+            for seqid in 1u64.. {
+                let (ids, key, text) = (
+                    vec![format!("w{w}-s{seqid}")],
+                    seqid_key(w),
+                    seqid.to_string(),
+                );
+                let put = c.put_seqid(P, L, &ids, &key, &text);
+                match tokio::time::timeout(Duration::from_secs(5), put).await {
+                    Ok(resp) if resp.status == 200 => acked.lock().unwrap()[w] = seqid,
+                    _ => return,
+                }
+            }
+        }));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while acked.lock().unwrap().iter().any(|&a| a < 50) {
+        assert!(
+            writers.iter().any(|w| !w.is_finished()) && std::time::Instant::now() < deadline,
+            "writers stopped: {:?}",
+            acked.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // SIGKILL with writes in flight.
+    child.kill().unwrap();
+    let _ = child.wait();
+    let acked_at_kill = acked.lock().unwrap().clone();
+    for w in writers {
+        let _ = w.await;
+    }
+
+    let (mut child, addr) = spawn_emulator(dir.path());
+    let c = Client::to(addr, KEY, SECRET);
+    let mut stored: Vec<Vec<u64>> = vec![Vec::new(); WRITERS];
+    for shard in 0..4 {
+        for id in c.read_ids(P, L, shard).await {
+            let (w, s) = id[1..].split_once("-s").unwrap();
+            stored[w.parse::<usize>().unwrap()].push(s.parse().unwrap());
+        }
+    }
+    for (w, seqids) in stored.iter().enumerate() {
+        let last_acked = acked_at_kill[w];
+        let last_stored = seqids.iter().copied().max().unwrap_or(0);
+        // Every acknowledged seqid is stored once; an unacknowledged one at most once.
+        let expected: Vec<u64> = (1..=last_stored).collect();
+        assert_eq!(seqids, &expected, "writer {w}: stored seqids");
+        assert!(
+            last_stored >= last_acked,
+            "writer {w}: lost acknowledged writes"
+        );
+        // The record is exactly as durable as the data: the last acknowledged id and the
+        // last stored one (acknowledged or not) are refused, the next one is taken.
+        let key = seqid_key(w);
+        for replay in [last_acked, last_stored] {
+            let ids = vec![format!("w{w}-replay{replay}")];
+            c.put_seqid(P, L, &ids, &key, &replay.to_string())
+                .await
+                .assert_case_error(
+                    &format!("writer {w} replays {replay}"),
+                    400,
+                    "InvalidSequenceId",
+                );
+        }
+        let next = vec![format!("w{w}-s{}", last_stored + 1)];
+        c.put_seqid(P, L, &next, &key, &(last_stored + 1).to_string())
+            .await
+            .assert_ok();
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+}

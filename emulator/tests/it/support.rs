@@ -253,6 +253,31 @@ impl Client {
         self.send(r).await
     }
 
+    /// Writes one LogGroup (lz4) to `/shards/route?key=&seqid=` (values sent as given).
+    pub async fn put_seqid(
+        &self,
+        project: &str,
+        logstore: &str,
+        ids: &[String],
+        key: &str,
+        seqid: &str,
+    ) -> Resp {
+        let raw = group(ids).encode_to_vec();
+        let body = compress(CompressType::Lz4, &raw).unwrap();
+        let r = Req::new(
+            "POST",
+            Some(project),
+            &format!("/logstores/{logstore}/shards/route"),
+        )
+        .q("key", key)
+        .q("seqid", seqid)
+        .h("content-type", "application/x-protobuf")
+        .h("x-log-compresstype", "lz4")
+        .h("x-log-bodyrawsize", &raw.len().to_string())
+        .body(body);
+        self.send(r).await
+    }
+
     pub async fn cursor(&self, project: &str, logstore: &str, shard: u32, from: &str) -> String {
         let r = self
             .send(
