@@ -1,15 +1,17 @@
 //! PutLogs: every path and compression clients use, the JSON body, the empty 200 answer,
-//! and that what is written is what PullLogs returns (SLS-API.md §4.7, §5, §6).
+//! that what is written is what PullLogs returns, and writes with sequence ids (SLS-API.md
+//! §4.7, §5, §6).
 
 use sls_protocol::compression::CompressType;
+use sls_protocol::hash::{format_hash_key, md5_hash_key};
 use sls_protocol::proto::{Log, LogContent, LogGroup, LogTag, Message};
 
 use super::{
     check_groups, end_cursor, get_cursor, now_secs, pull, pull_request, pulled_groups, put_ok,
     put_request, sample_group, temp_logstore_with, vector_group, PutPath,
 };
-use crate::case::{BoxFuture, Case, CaseCtx, CaseResult, Group};
-use crate::client::Method;
+use crate::case::{BoxFuture, Case, CaseCtx, CaseResult, Group, Stop};
+use crate::client::{Method, Response};
 
 pub(super) const CASES: &[Case] = &[
     Case {
@@ -75,7 +77,186 @@ pub(super) const CASES: &[Case] = &[
         source: "SLS-API.md §4.3 (appendMeta) [DOC], §5.2",
         run: append_meta_tags,
     },
+    Case {
+        id: "put.seqid-increasing-accepted",
+        group: Group::Put,
+        checks: "PutLogs to /shards/route?key=K&seqid=N with increasing ids (1, 2, then 10: gaps allowed) for a key never written before is stored each time, empty 200",
+        source: SEQID_SOURCE,
+        run: seqid_increasing_accepted,
+    },
+    Case {
+        id: "put.seqid-replay-refused",
+        group: Group::Put,
+        checks: "A second PutLogs with the same key and seqid is refused (400 InvalidSequenceId, the code sls-emu chose: no public source names one) and stores nothing",
+        source: SEQID_SOURCE,
+        run: seqid_replay_refused,
+    },
+    Case {
+        id: "put.seqid-lower-refused",
+        group: Group::Put,
+        checks: "A PutLogs whose seqid is below the key's last stored one is refused (400 InvalidSequenceId, sls-emu's choice of code) and stores nothing",
+        source: SEQID_SOURCE,
+        run: seqid_lower_refused,
+    },
+    Case {
+        id: "put.seqid-keys-independent",
+        group: Group::Put,
+        checks: "Sequence ids count per hash key: after key A took seqid 5, key B takes seqid 1",
+        source: SEQID_SOURCE,
+        run: seqid_keys_independent,
+    },
+    Case {
+        id: "put.seqid-malformed-refused",
+        group: Group::Put,
+        checks: "A seqid that is not a non-negative decimal integer (-1, abc, empty), or a seqid on /shards/lb (no key), is answered 400 ParameterInvalid and stores nothing (sls-emu's reading: the Java SDK sends seqid only with a key)",
+        source: SEQID_SOURCE,
+        run: seqid_malformed_refused,
+    },
 ];
+
+/// Where PutLogs sequence ids come from: the docs name the parameter, the Java SDK sends it.
+pub(super) const SEQID_SOURCE: &str = "SLS-API.md §4.7.1 (seqid=, Java hashRouteKeySeqId); aliyun/aliyun-log-java-sdk src/main/java/com/aliyun/openservices/log/Client.java (seqid only on /shards/route) [INF for the refusal and its code]";
+
+/// A hash key of this case's own (the MD5 of its id and `salt`), so no case sees another's
+/// sequence ids.
+pub(super) fn case_key(ctx: &CaseCtx, salt: &str) -> String {
+    format_hash_key(md5_hash_key(format!("{}/{salt}", ctx.case_id()).as_bytes()))
+}
+
+/// PutLogs of `group` to `/shards/route?key=&seqid=` (lz4).
+pub(super) async fn put_seqid(
+    ctx: &mut CaseCtx,
+    ls: &str,
+    key: &str,
+    seqid: &str,
+    group: &LogGroup,
+) -> Result<Response, Stop> {
+    let path = PutPath::Route(key.to_owned());
+    let req =
+        put_request(ctx, ls, &path, group.encode_to_vec(), CompressType::Lz4).query("seqid", seqid);
+    ctx.send(req).await
+}
+
+/// Checks the refusal of a replayed or lower seqid and that shard `shard` did not grow.
+pub(super) async fn check_seqid_refused(
+    ctx: &mut CaseCtx,
+    what: &str,
+    resp: &Response,
+    ls: &str,
+    shard: u32,
+    end_before: i64,
+) -> CaseResult {
+    ctx.check_error(what, resp, &[400], &["InvalidSequenceId"])?;
+    let end = end_cursor(ctx, ls, shard).await?;
+    ctx.check_eq(format!("{what}: end cursor unchanged"), end_before, end)
+}
+
+/// Writes the groups to the 1-shard fixture at `key` with `seqids`, each an empty 200, and
+/// returns the groups written.
+async fn put_seqids_ok(
+    ctx: &mut CaseCtx,
+    ls: &str,
+    key: &str,
+    seqids: &[u64],
+) -> Result<Vec<LogGroup>, Stop> {
+    let mut sent = Vec::new();
+    for seqid in seqids {
+        let group = sample_group(ctx.case_id(), 1);
+        let resp = put_seqid(ctx, ls, key, &seqid.to_string(), &group).await?;
+        ctx.check_empty_ok(format!("PutLogs key={key} seqid={seqid}"), &resp)?;
+        sent.push(group);
+    }
+    Ok(sent)
+}
+
+/// Pulls shard 0 from `start` and checks exactly `sent` is there.
+async fn read_back_all(ctx: &mut CaseCtx, ls: &str, start: i64, sent: &[LogGroup]) -> CaseResult {
+    let resp = pull(ctx, ls, 0, start, 100).await?;
+    let got = pulled_groups(ctx, &resp)?;
+    check_groups(ctx, "LogGroups read back", sent, &got)
+}
+
+fn seqid_increasing_accepted(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
+    Box::pin(async move {
+        let ls = ctx.fixtures().one_shard.clone();
+        let key = case_key(ctx, "a");
+        let start = end_cursor(ctx, &ls, 0).await?;
+        let sent = put_seqids_ok(ctx, &ls, &key, &[1, 2, 10]).await?;
+        read_back_all(ctx, &ls, start, &sent).await
+    })
+}
+
+fn seqid_replay_refused(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
+    Box::pin(async move {
+        let ls = ctx.fixtures().one_shard.clone();
+        let key = case_key(ctx, "a");
+        let start = end_cursor(ctx, &ls, 0).await?;
+        let sent = put_seqids_ok(ctx, &ls, &key, &[3]).await?;
+        let end = end_cursor(ctx, &ls, 0).await?;
+        let resp = put_seqid(ctx, &ls, &key, "3", &sample_group(ctx.case_id(), 1)).await?;
+        check_seqid_refused(ctx, "PutLogs replaying seqid 3", &resp, &ls, 0, end).await?;
+        read_back_all(ctx, &ls, start, &sent).await
+    })
+}
+
+fn seqid_lower_refused(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
+    Box::pin(async move {
+        let ls = ctx.fixtures().one_shard.clone();
+        let key = case_key(ctx, "a");
+        let start = end_cursor(ctx, &ls, 0).await?;
+        let sent = put_seqids_ok(ctx, &ls, &key, &[5]).await?;
+        let end = end_cursor(ctx, &ls, 0).await?;
+        let resp = put_seqid(ctx, &ls, &key, "4", &sample_group(ctx.case_id(), 1)).await?;
+        check_seqid_refused(ctx, "PutLogs with seqid 4 after 5", &resp, &ls, 0, end).await?;
+        read_back_all(ctx, &ls, start, &sent).await
+    })
+}
+
+fn seqid_keys_independent(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
+    Box::pin(async move {
+        let ls = ctx.fixtures().one_shard.clone();
+        let (a, b) = (case_key(ctx, "a"), case_key(ctx, "b"));
+        let start = end_cursor(ctx, &ls, 0).await?;
+        let mut sent = put_seqids_ok(ctx, &ls, &a, &[5]).await?;
+        sent.extend(put_seqids_ok(ctx, &ls, &b, &[1]).await?);
+        read_back_all(ctx, &ls, start, &sent).await
+    })
+}
+
+fn seqid_malformed_refused(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
+    Box::pin(async move {
+        let ls = ctx.fixtures().one_shard.clone();
+        let key = case_key(ctx, "a");
+        let end = end_cursor(ctx, &ls, 0).await?;
+        let group = sample_group(ctx.case_id(), 1);
+        for seqid in ["-1", "abc", ""] {
+            let resp = put_seqid(ctx, &ls, &key, seqid, &group).await?;
+            ctx.check_error(
+                format!("PutLogs with seqid={seqid:?}"),
+                &resp,
+                &[400],
+                &["ParameterInvalid"],
+            )?;
+        }
+        let req = put_request(
+            ctx,
+            &ls,
+            &PutPath::Lb,
+            group.encode_to_vec(),
+            CompressType::Lz4,
+        )
+        .query("seqid", "1");
+        let resp = ctx.send(req).await?;
+        ctx.check_error(
+            "PutLogs /shards/lb with seqid=1",
+            &resp,
+            &[400],
+            &["ParameterInvalid"],
+        )?;
+        let after = end_cursor(ctx, &ls, 0).await?;
+        ctx.check_eq("end cursor unchanged", end, after)
+    })
+}
 
 /// Writes `group` with `path`/`kind` to the 1-shard fixture, then checks it reads back.
 async fn write_and_read(

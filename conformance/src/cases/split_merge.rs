@@ -7,6 +7,7 @@ use sls_protocol::compression::CompressType;
 use sls_protocol::cursor::encode_cursor;
 use sls_protocol::headers as h;
 
+use super::put::{check_seqid_refused, put_seqid, SEQID_SOURCE};
 use super::{end_cursor, get_cursor, pull_request, put_ok, sample_group, temp_logstore, PutPath};
 use crate::case::{BoxFuture, Case, CaseCtx, CaseResult, Group, Stop};
 use crate::client::{Method, Response};
@@ -81,6 +82,13 @@ pub(super) const CASES: &[Case] = &[
         checks: "SplitShard of a shard id that does not exist is answered ShardNotExist (404)",
         source: "SLS-API.md §4.4 (status not documented; 404 recommended), §10.2",
         run: split_unknown_shard,
+    },
+    Case {
+        id: "split_merge.seqid-follows-key",
+        group: Group::SplitMerge,
+        checks: "A hash key's last seqid outlives split and merge: after seqid 1 in shard 0, a split puts the key in child 3, which refuses seqid 1 (400 InvalidSequenceId, sls-emu's choice of code) and takes 2; after merging 2 and 3, shard 4 refuses 2 and takes 3",
+        source: SEQID_SOURCE,
+        run: seqid_follows_key,
     },
 ];
 
@@ -358,5 +366,48 @@ fn split_unknown_shard(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
         let ls = temp_logstore(ctx, 2).await?;
         let resp = shard_action(ctx, &ls, 99, &[("action", "split"), ("key", K40)]).await?;
         ctx.check_error("SplitShard of shard 99", &resp, &[404], &["ShardNotExist"])
+    })
+}
+
+/// PutLogs of one log to key 5f… with `seqid`.
+async fn put_5f(ctx: &mut CaseCtx, ls: &str, seqid: u64) -> Result<Response, Stop> {
+    let group = sample_group(ctx.case_id(), 1);
+    put_seqid(
+        ctx,
+        ls,
+        "5f000000000000000000000000000000",
+        &seqid.to_string(),
+        &group,
+    )
+    .await
+}
+
+fn seqid_follows_key(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
+    Box::pin(async move {
+        let ls = temp_logstore(ctx, 2).await?;
+        let resp = put_5f(ctx, &ls, 1).await?;
+        ctx.check_empty_ok("PutLogs seqid 1 to shard 0", &resp)?;
+        let resp = shard_action(ctx, &ls, 0, &[("action", "split"), ("key", K40)]).await?;
+        ctx.check_ok("SplitShard 0 at 40…", &resp)?;
+        // Shards: 0 readonly, 2 [00…, 40…), 3 [40…, 80…) holding the key.
+        let end = end_cursor(ctx, &ls, 3).await?;
+        let resp = put_5f(ctx, &ls, 1).await?;
+        check_seqid_refused(ctx, "replay of seqid 1 after the split", &resp, &ls, 3, end).await?;
+        let resp = put_5f(ctx, &ls, 2).await?;
+        ctx.check_empty_ok("PutLogs seqid 2 to child 3", &resp)?;
+        let resp = shard_action(ctx, &ls, 2, &[("action", "merge")]).await?;
+        ctx.check_ok("MergeShards 2 (with 3)", &resp)?;
+        let end = end_cursor(ctx, &ls, 4).await?;
+        let resp = put_5f(ctx, &ls, 2).await?;
+        check_seqid_refused(ctx, "replay of seqid 2 after the merge", &resp, &ls, 4, end).await?;
+        let resp = put_5f(ctx, &ls, 3).await?;
+        ctx.check_empty_ok("PutLogs seqid 3 to merged shard 4", &resp)?;
+        let after = end_cursor(ctx, &ls, 4).await?;
+        ctx.check(
+            "merged shard 4 received seqid 3",
+            format!("end cursor > {end}"),
+            after,
+            after > end,
+        )
     })
 }
