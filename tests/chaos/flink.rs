@@ -372,7 +372,13 @@ pub async fn pg_jvm_kill9(rec: Rec, p: Params) -> Res<Run> {
     let mut job = src.job()?;
     job.start(&o)?;
     for k in 0..p.crashes {
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(4000..7000))).await;
+        // Each JVM lives until it has committed a transaction of its own, then a seeded while.
+        let committed = job.count("committed");
+        until("a commit by the new JVM", 120, || {
+            Ok(job.count("committed") > committed)
+        })
+        .await?;
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(500..3000))).await;
         job.kill9()?;
         rec.fault(format!("JVM kill -9 #{}", k + 1));
         o.fail_after = failure_points(&mut rng, 1, most);

@@ -106,6 +106,10 @@ public final class FlinkJob implements Callable<Integer> {
         // (which cursor each shard starts from, retries, finished shards).
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.setProperty("org.slf4j.simpleLogger.log.com.aliyun.openservices.log.flink", "info");
+        // Task failures with their causes ("... switched from RUNNING to FAILED").
+        System.setProperty(
+                "org.slf4j.simpleLogger.log.org.apache.flink.runtime.executiongraph.ExecutionGraph",
+                "info");
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
         System.exit(new CommandLine(new FlinkJob()).execute(args));
