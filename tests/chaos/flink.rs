@@ -20,7 +20,8 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use sls_client::{Client, LogstoreSpec, SplitAt};
 use sls_e2e::flink::{
-    FlinkJob, JobOptions, Sink, FLINK_IDEMPOTENT, FLINK_PG, FLINK_PRODUCER, FLINK_SOURCE,
+    FlinkJob, JobOptions, Sink, FLINK_IDEMPOTENT, FLINK_KEYED, FLINK_PG, FLINK_PRODUCER,
+    FLINK_SOURCE,
 };
 use sls_e2e::history::{ConsumeEvent, History, StoredLog};
 use sls_e2e::postgres::Postgres;
@@ -43,7 +44,10 @@ const DB: &str = "flink";
 /// Where a run's job writes, and how to read back what it committed.
 enum Out {
     Postgres(Postgres),
-    Idempotent,
+    /// PutLogs by source shard key, with sequence ids (or without: the control).
+    Keyed {
+        seqid: bool,
+    },
     Producer,
 }
 
@@ -54,14 +58,10 @@ impl Out {
         Ok(Out::Postgres(pg))
     }
 
-    async fn sls(c: &Client, idempotent: bool) -> Res<Out> {
+    async fn sls(c: &Client, out: Out) -> Res<Out> {
         c.create_logstore(PROJECT, &LogstoreSpec::new(SINK, 2))
             .await?;
-        Ok(if idempotent {
-            Out::Idempotent
-        } else {
-            Out::Producer
-        })
+        Ok(out)
     }
 
     fn sink(&self) -> Sink {
@@ -69,8 +69,9 @@ impl Out {
             Out::Postgres(pg) => Sink::Postgres {
                 jdbc_url: pg.jdbc_url(DB),
             },
-            Out::Idempotent => Sink::Idempotent {
+            Out::Keyed { seqid } => Sink::Idempotent {
                 logstore: SINK.into(),
+                seqid: *seqid,
             },
             Out::Producer => Sink::Producer {
                 logstore: SINK.into(),
@@ -106,7 +107,7 @@ impl Out {
                     .map(|r| (r.get::<_, String>(0), r.get::<_, i32>(1) as u32))
                     .collect())
             }
-            Out::Idempotent | Out::Producer => {
+            Out::Keyed { .. } | Out::Producer => {
                 let (_, stored) = read_logstore(server.store(), SINK)?;
                 Ok(stored
                     .iter()
@@ -316,16 +317,42 @@ fn sink_write_rule(id: &str, when: When, action: Action, times: Option<u64>) -> 
     }
 }
 
+/// A known bug's run: `matches` is its signature (over `missing`, the logs never processed, and
+/// whatever else the scenario saw); at-least-once must break.
+fn reproduced(
+    h: History,
+    library: &'static str,
+    bug: &'static str,
+    matches: bool,
+    missing: &BTreeMap<String, u32>,
+) -> Res<Run> {
+    signature(bug, matches, missing)?;
+    Ok(Run {
+        history: h,
+        expect: vec![Expect::Breaks {
+            verdict: "at-least-once",
+            library,
+            bug,
+        }],
+    })
+}
+
 fn exactly_once(library: &'static str) -> Vec<Expect> {
     holds(library, &["at-least-once", "exactly-once", "order"])
 }
 
 /// Task failures at seeded moments (the job restarts from its last completed checkpoint) while
-/// the emulator answers reads with 503/500, latency and cut connections. PostgreSQL sink.
+/// the emulator answers reads with 503/500, latency and cut connections, and one PullLogs on
+/// shard 0 with `InvalidCursor` (the connector throws it: one more restart, from a cursor that
+/// is valid again). PostgreSQL sink.
 pub async fn pg_task_failures(rec: Rec, p: Params) -> Res<Run> {
     let mut rng = StdRng::seed_from_u64(p.seed);
     let mut src = source(&rec, &p, 4, "log", p.logs, p.crashes as f64 * 3.0).await?;
     add_read_faults(&src.server)?;
+    let nth = rng.gen_range(20..60);
+    src.server
+        .faults()
+        .add(crate::support::invalid_cursor(When::Nth(nth), Some(1)))?;
     let out = Out::postgres().await?;
     let mut o = JobOptions::new(out.sink());
     o.fail_after = failure_points(&mut rng, p.crashes, (p.logs / (2 * (p.crashes + 1))) as u64);
@@ -499,9 +526,47 @@ pub async fn pg_split_merge(rec: Rec, p: Params) -> Res<Run> {
 /// replayed batch that was stored must be refused by the emulator (`seqid_rejected`), and the
 /// sink logstore must hold each source log once.
 pub async fn idempotent(rec: Rec, p: Params) -> Res<Run> {
+    let (src, job) = keyed_sink_run(&rec, p, true).await?;
+    let rejected = job.count("seqid_rejected");
+    rec.fault(format!(
+        "{rejected} replayed batches refused by sequence id"
+    ));
+    requires(
+        "no write was refused by its sequence id: nothing proved idempotence",
+        rejected > 0,
+        &job,
+    )?;
+    Ok(Run {
+        history: history(&rec, &src, &Out::Keyed { seqid: true }, &[&job]).await?,
+        expect: exactly_once(FLINK_IDEMPOTENT),
+    })
+}
+
+/// The control for [`idempotent`]: the same job, faults and seed, with no sequence ids. The
+/// replays must show up as duplicates in the sink (exactly-once broken, at-least-once held).
+pub async fn without_seqid(rec: Rec, p: Params) -> Res<Run> {
+    let (src, job) = keyed_sink_run(&rec, p, false).await?;
+    Ok(Run {
+        history: history(&rec, &src, &Out::Keyed { seqid: false }, &[&job]).await?,
+        expect: vec![
+            Expect::Holds {
+                verdict: "at-least-once",
+                library: FLINK_KEYED,
+            },
+            Expect::Breaks {
+                verdict: "exactly-once",
+                library: FLINK_KEYED,
+                bug: "control: without sequence ids every replay is stored again",
+            },
+        ],
+    })
+}
+
+/// The run of [`idempotent`] and [`without_seqid`], up to a stopped job.
+async fn keyed_sink_run(rec: &Rec, p: Params, seqid: bool) -> Res<(Source, FlinkJob)> {
     let mut rng = StdRng::seed_from_u64(p.seed);
-    let mut src = source(&rec, &p, 4, "log", p.logs, p.crashes as f64 * 4.0).await?;
-    let out = Out::sls(&src.c, true).await?;
+    let mut src = source(rec, &p, 4, "log", p.logs, p.crashes as f64 * 4.0).await?;
+    let out = Out::sls(&src.c, Out::Keyed { seqid }).await?;
     let faults = src.server.faults();
     faults.add(sink_write_rule(
         "sink-answer-lost",
@@ -530,20 +595,8 @@ pub async fn idempotent(rec: Rec, p: Params) -> Res<Run> {
     rec.fault("JVM kill -9".into());
     o.fail_after.clear();
     job.start(&o)?;
-    drain(&rec, &mut src, &mut job, &out, 120).await?;
-    let rejected = job.count("seqid_rejected");
-    rec.fault(format!(
-        "{rejected} replayed batches refused by sequence id"
-    ));
-    requires(
-        "no write was refused by its sequence id: nothing proved idempotence",
-        rejected > 0,
-        &job,
-    )?;
-    Ok(Run {
-        history: history(&rec, &src, &out, &[&job]).await?,
-        expect: exactly_once(FLINK_IDEMPOTENT),
-    })
+    drain(rec, &mut src, &mut job, &out, 120).await?;
+    Ok((src, job))
 }
 
 /// The connector's own sink (`FlinkLogProducer`), judged by what it claims (at-least-once):
@@ -552,7 +605,7 @@ pub async fn idempotent(rec: Rec, p: Params) -> Res<Run> {
 pub async fn producer_sink(rec: Rec, p: Params) -> Res<Run> {
     let mut rng = StdRng::seed_from_u64(p.seed);
     let mut src = source(&rec, &p, 4, "log", p.logs, p.crashes as f64 * 3.0).await?;
-    let out = Out::sls(&src.c, false).await?;
+    let out = Out::sls(&src.c, Out::Producer).await?;
     src.server.faults().add(sink_write_rule(
         "sink-busy",
         When::Probability(0.1),
@@ -582,7 +635,7 @@ pub async fn producer_sink(rec: Rec, p: Params) -> Res<Run> {
 /// connector logged the failed write, and the job never restarted.
 pub async fn producer_drops_failed_writes(rec: Rec, p: Params) -> Res<Run> {
     let mut src = source(&rec, &p, 4, "log", p.logs, 4.0).await?;
-    let out = Out::sls(&src.c, false).await?;
+    let out = Out::sls(&src.c, Out::Producer).await?;
     src.server.faults().add(sink_write_rule(
         "sink-refused",
         When::EveryKth(5),
@@ -600,19 +653,13 @@ pub async fn producer_drops_failed_writes(rec: Rec, p: Params) -> Res<Run> {
         .count();
     let h = history(&rec, &src, &out, &[&job]).await?;
     let missing = never_processed(&h);
-    signature(
-        "§5.6 FlinkLogProducer drops failed writes",
+    reproduced(
+        h,
+        FLINK_PRODUCER,
+        "§5.6 a failed write is dropped and the checkpoint completes past it",
         !missing.is_empty() && restarts == 0 && job.log().contains("Error putting data"),
         &missing,
-    )?;
-    Ok(Run {
-        history: h,
-        expect: vec![Expect::Breaks {
-            verdict: "at-least-once",
-            library: FLINK_PRODUCER,
-            bug: "§5.6 a failed write is dropped and the checkpoint completes past it",
-        }],
-    })
+    )
 }
 
 /// Known bug (§5.3): a cursor restored from Flink state that is no longer valid (its data
@@ -643,13 +690,7 @@ pub async fn invalid_cursor_restart_loop(rec: Rec, p: Params) -> Res<Run> {
     let (_, before_expiry) = read_logstore(src.server.store(), LOGSTORE)?;
     let expired_logs: Vec<StoredLog> = before_expiry
         .iter()
-        .map(|s| StoredLog {
-            id: id_of(&s.log),
-            shard: s.shard,
-            seq: s.cursor,
-            position: s.position,
-            time_ms: Some(i64::from(s.receive_time) * 1000 - rec.epoch_ms),
-        })
+        .map(|s| s.as_history(rec.epoch_ms))
         .collect();
     // Everything stored so far expires: the restored cursors now point below each shard's start.
     let later = src.server.clock().now_secs() + 40 * 86_400;
@@ -709,19 +750,13 @@ pub async fn invalid_cursor_restart_loop(rec: Rec, p: Params) -> Res<Run> {
         .into_iter()
         .filter(|(id, _)| id.starts_with("new-"))
         .collect();
-    signature(
-        "§5.3 restart loop on a restored InvalidCursor",
+    reproduced(
+        h,
+        FLINK_SOURCE,
+        "§5.3 restart loop on an InvalidCursor restored from state",
         attempts(&job) >= 3 && looped >= 3 && expired_cursors,
         &missing,
-    )?;
-    Ok(Run {
-        history: h,
-        expect: vec![Expect::Breaks {
-            verdict: "at-least-once",
-            library: FLINK_SOURCE,
-            bug: "§5.3 restart loop on an InvalidCursor restored from state",
-        }],
-    })
+    )
 }
 
 /// Known bug (§5.9): the legacy consumer commits its cursors to the consumer group inside
@@ -784,19 +819,13 @@ pub async fn cg_commit_before_checkpoint(rec: Rec, p: Params) -> Res<Run> {
         .iter()
         .filter(|s| missing.contains_key(&s.id))
         .all(|s| group.get(&s.shard).is_some_and(|&g| s.seq < g));
-    signature(
-        "§5.9 consumer group committed before the checkpoint completed",
+    reproduced(
+        h,
+        FLINK_SOURCE,
+        "§5.9 the consumer group is committed before the Flink checkpoint completes",
         !missing.is_empty() && below_group,
         &missing,
-    )?;
-    Ok(Run {
-        history: h,
-        expect: vec![Expect::Breaks {
-            verdict: "at-least-once",
-            library: FLINK_SOURCE,
-            bug: "§5.9 the consumer group is committed before the Flink checkpoint completes",
-        }],
-    })
+    )
 }
 
 /// Known bug (§5.8): with `end_cursor`, shards found by discovery start at their END. A shard
@@ -839,17 +868,11 @@ pub async fn end_start_split_child(rec: Rec, p: Params) -> Res<Run> {
     let missing = never_processed(&h);
     let children = [2u32, 3];
     let child_delivered = h.consumed.iter().any(|c| children.contains(&c.shard));
-    signature(
-        "§5.8 END start loses a split child's early logs",
+    reproduced(
+        h,
+        FLINK_SOURCE,
+        "§5.8 END start skips what a new child shard got before discovery",
         !missing.is_empty() && missing.values().all(|s| children.contains(s)) && child_delivered,
         &missing,
-    )?;
-    Ok(Run {
-        history: h,
-        expect: vec![Expect::Breaks {
-            verdict: "at-least-once",
-            library: FLINK_SOURCE,
-            bug: "§5.8 END start skips what a new child shard got before discovery",
-        }],
-    })
+    )
 }

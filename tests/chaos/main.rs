@@ -352,6 +352,12 @@ const SCENARIOS: &[Scenario] = &[
         flink::idempotent
     ),
     scenario!(
+        "flink-sls-without-seqid",
+        "control for flink-idempotent-sls: the same run with no seqid stores every replay again",
+        2_000,
+        flink::without_seqid
+    ),
+    scenario!(
         "flink-producer-sink",
         "Flink -> the connector's FlinkLogProducer: sink 503s and latency, task failures",
         2_000,

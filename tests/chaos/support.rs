@@ -305,17 +305,21 @@ pub fn read_logstore(store: &Store, logstore: &str) -> Res<(Vec<ShardNode>, Vec<
 /// since `epoch_ms`.
 fn ground_truth(store: &Store, epoch_ms: i64) -> Res<(Vec<ShardNode>, Vec<StoredLog>)> {
     let (shards, stored) = read_logstore(store, LOGSTORE)?;
-    let stored = stored
-        .into_iter()
-        .map(|s| StoredLog {
-            id: id_of(&s.log),
-            shard: s.shard,
-            seq: s.cursor,
-            position: s.position,
-            time_ms: Some(i64::from(s.receive_time) * 1000 - epoch_ms),
-        })
-        .collect();
+    let stored = stored.iter().map(|s| s.as_history(epoch_ms)).collect();
     Ok((shards, stored))
+}
+
+impl Stored {
+    /// As the history records it, its receive time in ms since `epoch_ms`.
+    pub fn as_history(&self, epoch_ms: i64) -> StoredLog {
+        StoredLog {
+            id: id_of(&self.log),
+            shard: self.shard,
+            seq: self.cursor,
+            position: self.position,
+            time_ms: Some(i64::from(self.receive_time) * 1000 - epoch_ms),
+        }
+    }
 }
 
 /// The recorded history plus the ground truth read from `store`: every log stored, in shard

@@ -27,6 +27,8 @@ pub const FLINK_PRODUCER: &str = "flink-log-connector 0.1.33 FlinkLogProducer";
 pub const FLINK_PG: &str = "FlinkLogConsumer -> PostgreSQL two-phase commit";
 /// The source into SLS by PutLogs with sequence ids (our `IdempotentSlsSink`).
 pub const FLINK_IDEMPOTENT: &str = "FlinkLogConsumer -> SLS PutLogs with seqid";
+/// The same sink with no sequence ids (the control).
+pub const FLINK_KEYED: &str = "FlinkLogConsumer -> SLS PutLogs without seqid";
 
 /// Where the job writes.
 #[derive(Debug, Clone)]
@@ -35,8 +37,9 @@ pub enum Sink {
     Postgres { jdbc_url: String },
     /// The connector's `FlinkLogProducer` into this logstore.
     Producer { logstore: String },
-    /// PutLogs with sequence ids into this logstore.
-    Idempotent { logstore: String },
+    /// PutLogs with sequence ids into this logstore (without, when `seqid` is false: the
+    /// control).
+    Idempotent { logstore: String, seqid: bool },
 }
 
 /// One run's settings (see `FlinkJob.java` for each flag).
@@ -81,43 +84,50 @@ impl JobOptions {
 
     fn args(&self) -> Vec<String> {
         let mut a: Vec<String> = Vec::new();
-        let mut flag = |k: &str, v: String| {
+        let flag = |a: &mut Vec<String>, k: &str, v: String| {
             a.push(k.into());
             a.push(v);
         };
         match &self.sink {
             Sink::Postgres { jdbc_url } => {
-                flag("--sink", "postgres".into());
-                flag("--pg-url", jdbc_url.clone());
+                flag(&mut a, "--sink", "postgres".into());
+                flag(&mut a, "--pg-url", jdbc_url.clone());
             }
             Sink::Producer { logstore } => {
-                flag("--sink", "producer".into());
-                flag("--sink-logstore", logstore.clone());
+                flag(&mut a, "--sink", "producer".into());
+                flag(&mut a, "--sink-logstore", logstore.clone());
             }
-            Sink::Idempotent { logstore } => {
-                flag("--sink", "idempotent".into());
-                flag("--sink-logstore", logstore.clone());
+            Sink::Idempotent { logstore, seqid } => {
+                flag(&mut a, "--sink", "idempotent".into());
+                flag(&mut a, "--sink-logstore", logstore.clone());
+                if !seqid {
+                    a.push("--no-seqid".into());
+                }
             }
         }
-        flag("--parallelism", self.parallelism.to_string());
-        flag("--checkpoint-ms", self.checkpoint_ms.to_string());
-        flag("--start", self.start.clone());
-        flag("--discovery-ms", self.discovery_ms.to_string());
+        flag(&mut a, "--parallelism", self.parallelism.to_string());
+        flag(&mut a, "--checkpoint-ms", self.checkpoint_ms.to_string());
+        flag(&mut a, "--start", self.start.clone());
+        flag(&mut a, "--discovery-ms", self.discovery_ms.to_string());
         if let Some(g) = &self.consumer_group {
-            flag("--consumer-group", g.clone());
+            flag(&mut a, "--consumer-group", g.clone());
         }
         if let Some(m) = &self.checkpoint_mode {
-            flag("--checkpoint-mode", m.clone());
+            flag(&mut a, "--checkpoint-mode", m.clone());
         }
         if !self.fail_after.is_empty() {
             let list: Vec<String> = self.fail_after.iter().map(u64::to_string).collect();
-            flag("--fail-after", list.join(","));
+            flag(&mut a, "--fail-after", list.join(","));
         }
         if let Some(k) = self.halt_at_checkpoint {
-            flag("--halt-at-checkpoint", k.to_string());
+            flag(&mut a, "--halt-at-checkpoint", k.to_string());
         }
         if self.commit_delay_ms > 0 {
-            flag("--commit-delay-ms", self.commit_delay_ms.to_string());
+            flag(
+                &mut a,
+                "--commit-delay-ms",
+                self.commit_delay_ms.to_string(),
+            );
         }
         if self.restore {
             a.push("--restore".into());

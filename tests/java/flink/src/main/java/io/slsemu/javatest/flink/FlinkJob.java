@@ -101,6 +101,10 @@ public final class FlinkJob implements Callable<Integer> {
             description = "Error code of a write whose sequence id is not above the last.")
     String seqidRejectedCode;
 
+    @Option(names = "--no-seqid",
+            description = "Control: the idempotent sink's writes without sequence ids.")
+    boolean noSeqId;
+
     public static void main(String[] args) {
         // slf4j-simple, to stderr: Flink's chatter at WARN, the connector's own lines at INFO
         // (which cursor each shard starts from, retries, finished shards).
@@ -143,7 +147,8 @@ public final class FlinkJob implements Callable<Integer> {
                     producerProperties())).name("flink-log-producer");
             case idempotent -> batches.keyBy(b -> b.shard).process(new SequenceIds())
                     .addSink(new IdempotentSlsSink(sls.endpoint, sls.accessKeyId,
-                            sls.accessKeySecret, sls.project, sinkLogstore, seqidRejectedCode))
+                            sls.accessKeySecret, sls.project, sinkLogstore, seqidRejectedCode,
+                            !noSeqId))
                     .name("sls-idempotent");
         }
         try {

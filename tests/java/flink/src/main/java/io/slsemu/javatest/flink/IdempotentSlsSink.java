@@ -30,15 +30,17 @@ final class IdempotentSlsSink extends RichSinkFunction<Batch> {
     private final String project;
     private final String logstore;
     private final String rejectedCode;
+    private final boolean withSeqId;
     private transient Client client;
 
     /**
      * @param endpoint {@code localhost:PORT}: the SDK gets the bare host, and the port as its
      *     HTTP proxy (it refuses a port in the endpoint)
      * @param rejectedCode the error code of a write whose sequence id is not above the last one
+     * @param withSeqId false for the control: the same writes with no sequence id
      */
     IdempotentSlsSink(String endpoint, String accessKeyId, String accessKeySecret, String project,
-            String logstore, String rejectedCode) {
+            String logstore, String rejectedCode, boolean withSeqId) {
         int colon = endpoint.lastIndexOf(':');
         this.host = endpoint.substring(0, colon);
         this.port = Integer.parseInt(endpoint.substring(colon + 1));
@@ -47,6 +49,7 @@ final class IdempotentSlsSink extends RichSinkFunction<Batch> {
         this.project = project;
         this.logstore = logstore;
         this.rejectedCode = rejectedCode;
+        this.withSeqId = withSeqId;
     }
 
     @Override
@@ -79,7 +82,9 @@ final class IdempotentSlsSink extends RichSinkFunction<Batch> {
         }
         PutLogsRequest request = new PutLogsRequest(project, logstore, "", "", logs,
                 hashKey(batch.shard));
-        request.setHashRouteKeySeqId(Math.toIntExact(batch.seq));
+        if (withSeqId) {
+            request.setHashRouteKeySeqId(Math.toIntExact(batch.seq));
+        }
         try {
             client.PutLogs(request);
         } catch (LogException ex) {
