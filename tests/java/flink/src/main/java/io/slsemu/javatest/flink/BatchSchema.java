@@ -23,6 +23,7 @@ final class BatchSchema implements LogDeserializationSchema<Batch>, LogSerializa
         Batch batch = new Batch(result.getShard(), result.getCursor());
         for (LogGroupData data : result.getLogGroupList()) {
             FastLogGroup group = data.GetFastLogGroup();
+            batch.groupSizes.add(group.getLogsCount());
             for (int i = 0; i < group.getLogsCount(); i++) {
                 FastLog log = group.getLogs(i);
                 batch.ids.add(idOf(log));

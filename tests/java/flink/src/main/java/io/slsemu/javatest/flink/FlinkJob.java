@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
 @Command(name = "sls-java-flink", mixinStandardHelpOptions = true)
 public final class FlinkJob implements Callable<Integer> {
 
-    enum Sink { postgres, producer, idempotent }
+    enum Sink { POSTGRES, PRODUCER, IDEMPOTENT }
 
     @Mixin
     Connection.Logstore sls;
@@ -116,7 +116,8 @@ public final class FlinkJob implements Callable<Integer> {
                 "info");
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
-        System.exit(new CommandLine(new FlinkJob()).execute(args));
+        System.exit(new CommandLine(new FlinkJob()).setCaseInsensitiveEnumValuesAllowed(true)
+                .execute(args));
     }
 
     @Override
@@ -134,7 +135,7 @@ public final class FlinkJob implements Callable<Integer> {
                 .name("sls-source")
                 .map(new FailureInjector(failAfter)).name("failures");
         switch (sink) {
-            case postgres -> {
+            case POSTGRES -> {
                 PostgresSink.createTable(pgUrl, pgTable);
                 // Its own task, as behind the usual network exchange: the barrier reaches it
                 // after the source has taken (and, with a consumer group, committed) its
@@ -143,16 +144,20 @@ public final class FlinkJob implements Callable<Integer> {
                         commitDelayMs))
                         .name("postgres-2pc").disableChaining();
             }
-            case producer -> batches.addSink(new FlinkLogProducer<>(new BatchSchema(),
+            case PRODUCER -> batches.addSink(new FlinkLogProducer<>(new BatchSchema(),
                     producerProperties())).name("flink-log-producer");
-            case idempotent -> batches.keyBy(b -> b.shard).process(new SequenceIds())
+            // Its writes are one synchronous PutLogs per source LogGroup: twice the
+            // parallelism, so that more of them share each fdatasync.
+            case IDEMPOTENT -> batches.keyBy(b -> b.shard).process(new SequenceIds())
+                    .setParallelism(2 * parallelism)
                     .addSink(new IdempotentSlsSink(sls.endpoint, sls.accessKeyId,
                             sls.accessKeySecret, sls.project, sinkLogstore, seqidRejectedCode,
                             !noSeqId))
+                    .setParallelism(2 * parallelism)
                     .name("sls-idempotent");
         }
         try {
-            env.execute("sls-emu-flink-" + sink);
+            env.execute("sls-emu-flink-" + sink.name().toLowerCase(java.util.Locale.ROOT));
         } catch (Exception ex) {
             Events.emit(Events.event("job_failed").put("error", String.valueOf(rootCause(ex))));
             ex.printStackTrace();
@@ -178,6 +183,7 @@ public final class FlinkJob implements Callable<Integer> {
         set(c, "state.checkpoints.dir", checkpointDir.toUri().toString());
         set(c, "state.checkpoints.num-retained", "3");
         set(c, "state.backend.type", "hashmap");
+        set(c, "taskmanager.numberOfTaskSlots", Integer.toString(2 * parallelism));
         set(c, "restart-strategy.type", "fixed-delay");
         set(c, "restart-strategy.fixed-delay.attempts", Integer.toString(restarts));
         set(c, "restart-strategy.fixed-delay.delay", "200 ms");

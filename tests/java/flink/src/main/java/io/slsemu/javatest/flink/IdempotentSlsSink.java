@@ -15,10 +15,11 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.sink.RichSinkFunction;
 
 /**
- * Exactly-once into SLS without transactions: each source shard's batches are written in order
- * to one hash key with their sequence ids ({@code /shards/route?key=K&seqid=N}, the official SDK's
- * {@code PutLogsRequest.setHashRouteKeySeqId}). After a restore the replayed batches carry the ids
- * they had, and SLS refuses the ones it already stored, which this sink counts as written.
+ * Exactly-once into SLS without transactions: each source shard's LogGroups are written in order
+ * to one hash key, each with its number as sequence id ({@code /shards/route?key=K&seqid=N}, the
+ * official SDK's {@code PutLogsRequest.setHashRouteKeySeqId}). After a restore the replayed groups
+ * carry the numbers they had, and SLS refuses the ones it already stored, which this sink counts
+ * as written.
  */
 final class IdempotentSlsSink extends RichSinkFunction<Batch> {
     private static final long serialVersionUID = 1L;
@@ -71,10 +72,23 @@ final class IdempotentSlsSink extends RichSinkFunction<Batch> {
         }
     }
 
+    /** One PutLogs per source LogGroup, in order, each with the group's number as sequence id. */
     @Override
     public void invoke(Batch batch, Context context) throws Exception {
-        List<LogItem> logs = new ArrayList<>(batch.size());
-        for (int i = 0; i < batch.size(); i++) {
+        int log = 0;
+        for (int g = 0; g < batch.groupSizes.size(); g++) {
+            int size = batch.groupSizes.get(g);
+            if (size > 0) {
+                write(batch, log, size, batch.firstGroup + g);
+            }
+            log += size;
+        }
+    }
+
+    private void write(Batch batch, int from, int size, long seq)
+            throws LogException, InterruptedException {
+        List<LogItem> logs = new ArrayList<>(size);
+        for (int i = from; i < from + size; i++) {
             LogItem log = new LogItem(batch.times.get(i));
             log.PushBack(BatchSchema.ID_KEY, batch.ids.get(i));
             log.PushBack("src_shard", Integer.toString(batch.shard));
@@ -83,18 +97,36 @@ final class IdempotentSlsSink extends RichSinkFunction<Batch> {
         PutLogsRequest request = new PutLogsRequest(project, logstore, "", "", logs,
                 hashKey(batch.shard));
         if (withSeqId) {
-            request.setHashRouteKeySeqId(Math.toIntExact(batch.seq));
+            request.setHashRouteKeySeqId(Math.toIntExact(seq));
         }
-        try {
-            client.PutLogs(request);
-        } catch (LogException ex) {
-            if (!rejectedCode.equals(ex.GetErrorCode())) {
-                // Anything else fails the task: the job replays from its last checkpoint.
-                throw ex;
+        // With a sequence id a retry is safe: a lost answer comes back as a refusal.
+        long backoff = 50;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                client.PutLogs(request);
+                return;
+            } catch (LogException ex) {
+                if (rejectedCode.equals(ex.GetErrorCode())) {
+                    Events.emit(Events.event("seqid_rejected").put("shard", batch.shard)
+                            .put("seq", seq));
+                    return;
+                }
+                if (!retryable(ex) || attempt >= MAX_ATTEMPTS) {
+                    // The task fails: the job replays from its last checkpoint.
+                    throw ex;
+                }
             }
-            Events.emit(Events.event("seqid_rejected").put("shard", batch.shard)
-                    .put("seq", batch.seq));
+            Thread.sleep(backoff);
+            backoff = Math.min(backoff * 2, 1000);
         }
+    }
+
+    private static final int MAX_ATTEMPTS = 20;
+
+    /** Server errors, quota and network failures (the SDK reports those with no HTTP status). */
+    private static boolean retryable(LogException ex) {
+        int status = ex.GetHttpCode();
+        return status >= 500 || status == 403 || status <= 0;
     }
 
     @Override
