@@ -775,7 +775,8 @@ pub async fn invalid_cursor_restart_loop(rec: Rec, p: Params) -> Res<Run> {
 /// committed).
 pub async fn cg_commit_before_checkpoint(rec: Rec, p: Params) -> Res<Run> {
     let mut rng = StdRng::seed_from_u64(p.seed);
-    let mut src = source(&rec, &p, 2, "log", p.logs, 8.0).await?;
+    // Logs keep arriving until well after the halt, so its transaction holds some.
+    let mut src = source(&rec, &p, 2, "log", p.logs, 15.0).await?;
     let out = Out::postgres().await?;
     let mut o = JobOptions::new(out.sink());
     o.consumer_group = Some("flink-cg".into());
