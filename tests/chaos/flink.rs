@@ -58,12 +58,6 @@ impl Out {
         Ok(Out::Postgres(pg))
     }
 
-    async fn sls(c: &Client, out: Out) -> Res<Out> {
-        c.create_logstore(PROJECT, &LogstoreSpec::new(SINK, 2))
-            .await?;
-        Ok(out)
-    }
-
     fn sink(&self) -> Sink {
         match self {
             Out::Postgres(pg) => Sink::Postgres {
@@ -86,8 +80,8 @@ impl Out {
         }
     }
 
-    /// What the sink holds: (id, source shard) in the order it was written (PostgreSQL: commit
-    /// order of rows; SLS: per sink shard, stored order).
+    /// What the sink holds: (id, source shard) in the order it was written (PostgreSQL: the
+    /// rows' insertion order, committed rows only; SLS: per sink shard, stored order).
     async fn rows(&self, server: &TestServer) -> Res<Vec<(String, u32)>> {
         match self {
             Out::Postgres(pg) => {
@@ -138,6 +132,13 @@ impl Out {
             })
             .unwrap_or(0)
     }
+}
+
+/// The logstore the SLS sinks write to, 2 shards.
+async fn create_sink_logstore(c: &Client) -> Res<()> {
+    c.create_logstore(PROJECT, &LogstoreSpec::new(SINK, 2))
+        .await?;
+    Ok(())
 }
 
 /// A scenario's source: the emulator, a `shards`-shard logstore, and our producer writing
@@ -386,7 +387,8 @@ pub async fn pg_task_failures(rec: Rec, p: Params) -> Res<Run> {
 }
 
 /// The whole JVM killed with SIGKILL at seeded moments and restarted from its newest retained
-/// checkpoint, a task failure in each JVM's life, read faults; the connector also commits to a
+/// checkpoint, a seeded task-failure point in each JVM's life (it fires if that JVM reads that
+/// far), read faults; the connector also commits to a
 /// consumer group, whose answers are lost after the commit now and then. PostgreSQL sink.
 pub async fn pg_jvm_kill9(rec: Rec, p: Params) -> Res<Run> {
     let mut rng = StdRng::seed_from_u64(p.seed);
@@ -455,10 +457,7 @@ pub async fn pg_restart(rec: Rec, p: Params) -> Res<Run> {
     for k in 0..p.crashes {
         tokio::time::sleep(Duration::from_millis(rng.gen_range(1500..3000))).await;
         let seen = job.count("prepared");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while job.count("prepared") == seen && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        until("a fresh PREPARE", 30, || Ok(job.count("prepared") > seen)).await?;
         let before = crate::support::now_epoch_ms();
         out.pg()?.crash_restart(Duration::from_millis(800)).await?;
         restarts.push(before);
@@ -535,9 +534,7 @@ pub async fn pg_split_merge(rec: Rec, p: Params) -> Res<Run> {
 pub async fn idempotent(rec: Rec, p: Params) -> Res<Run> {
     let (src, job) = keyed_sink_run(&rec, p, true).await?;
     let rejected = job.count("seqid_rejected");
-    rec.fault(format!(
-        "{rejected} replayed batches refused by sequence id"
-    ));
+    rec.fault(format!("{rejected} replayed groups refused by sequence id"));
     requires(
         "no write was refused by its sequence id: nothing proved idempotence",
         rejected > 0,
@@ -573,7 +570,8 @@ pub async fn without_seqid(rec: Rec, p: Params) -> Res<Run> {
 async fn keyed_sink_run(rec: &Rec, p: Params, seqid: bool) -> Res<(Source, FlinkJob)> {
     let mut rng = StdRng::seed_from_u64(p.seed);
     let mut src = source(rec, &p, 4, "log", p.logs, p.crashes as f64 * 4.0).await?;
-    let out = Out::sls(&src.c, Out::Keyed { seqid }).await?;
+    create_sink_logstore(&src.c).await?;
+    let out = Out::Keyed { seqid };
     let faults = src.server.faults();
     faults.add(sink_write_rule(
         "sink-answer-lost",
@@ -612,7 +610,8 @@ async fn keyed_sink_run(rec: &Rec, p: Params, seqid: bool) -> Res<(Source, Flink
 pub async fn producer_sink(rec: Rec, p: Params) -> Res<Run> {
     let mut rng = StdRng::seed_from_u64(p.seed);
     let mut src = source(&rec, &p, 4, "log", p.logs, p.crashes as f64 * 3.0).await?;
-    let out = Out::sls(&src.c, Out::Producer).await?;
+    create_sink_logstore(&src.c).await?;
+    let out = Out::Producer;
     src.server.faults().add(sink_write_rule(
         "sink-busy",
         When::Probability(0.1),
@@ -642,7 +641,8 @@ pub async fn producer_sink(rec: Rec, p: Params) -> Res<Run> {
 /// connector logged the failed write, and the job never restarted.
 pub async fn producer_drops_failed_writes(rec: Rec, p: Params) -> Res<Run> {
     let mut src = source(&rec, &p, 4, "log", p.logs, 4.0).await?;
-    let out = Out::sls(&src.c, Out::Producer).await?;
+    create_sink_logstore(&src.c).await?;
+    let out = Out::Producer;
     src.server.faults().add(sink_write_rule(
         "sink-refused",
         When::EveryKth(5),
@@ -784,10 +784,7 @@ pub async fn cg_commit_before_checkpoint(rec: Rec, p: Params) -> Res<Run> {
     o.halt_at_checkpoint = Some(rng.gen_range(4..8));
     let mut first = src.job()?;
     first.start(&o)?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while first.is_running() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until("the JVM to halt", 60, || Ok(!first.is_running())).await?;
     requires(
         "the JVM did not halt at its checkpoint",
         first.count("halt") > 0,
@@ -856,10 +853,10 @@ pub async fn end_start_split_child(rec: Rec, p: Params) -> Res<Run> {
     let mut job = src.job()?;
     job.start(&o)?;
     // Wait until the job reads (both subtasks started), so the END cursors are taken.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while job.count("task_start") < 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until("both subtasks started", 60, || {
+        Ok(job.count("task_start") >= 2)
+    })
+    .await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     src.writer = Some(spawn_writer(&rec, &src.c, "before", third, 1.0));
     src.writes_done().await?;

@@ -14,8 +14,7 @@ use std::process::Stdio;
 use serde_json::Value;
 use sls_fault_injection::process::ManagedProcess;
 
-use crate::repo_root;
-use crate::workers::Target;
+use crate::workers::{java_command, Target};
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -168,23 +167,12 @@ impl FlinkJob {
     /// The jar is not built, or the JVM cannot start.
     pub fn start(&mut self, o: &JobOptions) -> Res<()> {
         self.kill9()?;
-        let jar = repo_root().join("tests/java/flink/target/sls-java-flink.jar");
-        if !jar.exists() {
-            return Err(format!(
-                "{} is missing: run scripts/test.sh (or `mvn -q -B package -DskipTests` in tests/java)",
-                jar.display()
-            )
-            .into());
-        }
+        let mut cmd = java_command("flink", &["-Xmx512m"])?;
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.dir.path().join("job.log"))?;
-        let mut cmd = std::process::Command::new("java");
-        cmd.current_dir(repo_root())
-            .args(["-Xmx512m", "-jar"])
-            .arg(&jar)
-            .args(["--endpoint", &self.target.endpoint])
+        cmd.args(["--endpoint", &self.target.endpoint])
             .args(["--access-key-id", &self.target.access_key_id])
             .args(["--access-key-secret", &self.target.access_key_secret])
             .args(["--project", &self.project, "--logstore", &self.logstore])
@@ -238,7 +226,7 @@ impl FlinkJob {
 
     /// The last `n` lines of the JVM's stderr, for failure messages.
     pub fn log_tail(&self, n: usize) -> String {
-        let text = std::fs::read_to_string(self.dir.path().join("job.log")).unwrap_or_default();
+        let text = self.log();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(n)..].join("\n")
     }

@@ -94,11 +94,6 @@ impl Postgres {
         self.ctl("start")
     }
 
-    /// The port it listens on (127.0.0.1).
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     /// The JDBC URL of database `db`.
     pub fn jdbc_url(&self, db: &str) -> String {
         format!("jdbc:postgresql://127.0.0.1:{}/{db}?user={USER}", self.port)
@@ -132,13 +127,6 @@ impl Postgres {
         c.batch_execute(&format!("CREATE DATABASE \"{db}\""))
             .await?;
         Ok(())
-    }
-
-    /// The last lines of the server's log.
-    pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(self.data().join("server.log")).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
     }
 }
 

@@ -79,7 +79,7 @@ pub async fn server_for(
     }
 }
 
-/// The Java harness jar of `module` (`sdk`, `consumer`, `producer`).
+/// The Java harness jar of `module` (`sdk`, `consumer`, `producer`, `flink`).
 fn java_jar(module: &str) -> PathBuf {
     repo_root()
         .join("tests/java")
@@ -108,20 +108,7 @@ pub fn harness_command(lang: Lang, program: Program) -> Res<Command> {
             };
             (crate::python(), vec![script.to_string()])
         }
-        Lang::Java => {
-            let jar = java_jar(program.java_module());
-            if !jar.exists() {
-                return Err(format!(
-                    "{} is missing: run scripts/test.sh (or `mvn -q -B package -DskipTests` in tests/java)",
-                    jar.display()
-                )
-                .into());
-            }
-            (
-                PathBuf::from("java"),
-                vec!["-jar".into(), jar.display().to_string()],
-            )
-        }
+        Lang::Java => return java_command(program.java_module(), &[]),
         Lang::Go => (go_binary(), vec![program.go_subcommand().to_string()]),
     };
     if !exe.is_relative() && !exe.exists() {
@@ -131,6 +118,29 @@ pub fn harness_command(lang: Lang, program: Program) -> Res<Command> {
         )
         .into());
     }
+    Ok(loopback_command(exe, args))
+}
+
+/// `java <jvm_args> -jar` the jar of `tests/java` module `module`, like [`harness_command`].
+///
+/// # Errors
+/// When the jar is not built: the message says how to build it.
+pub fn java_command(module: &str, jvm_args: &[&str]) -> Res<Command> {
+    let jar = java_jar(module);
+    if !jar.exists() {
+        return Err(format!(
+            "{} is missing: run scripts/test.sh (or `mvn -q -B package -DskipTests` in tests/java)",
+            jar.display()
+        )
+        .into());
+    }
+    let mut args: Vec<String> = jvm_args.iter().map(|a| a.to_string()).collect();
+    args.extend(["-jar".into(), jar.display().to_string()]);
+    Ok(loopback_command(PathBuf::from("java"), args))
+}
+
+/// `exe args` from the repository root, with no proxy variables.
+fn loopback_command(exe: PathBuf, args: Vec<String>) -> Command {
     let mut cmd = Command::new(exe);
     cmd.current_dir(repo_root()).args(args);
     for var in [
@@ -143,7 +153,7 @@ pub fn harness_command(lang: Lang, program: Program) -> Res<Command> {
     ] {
         cmd.env_remove(var);
     }
-    Ok(cmd)
+    cmd
 }
 
 /// The programs every harness has.

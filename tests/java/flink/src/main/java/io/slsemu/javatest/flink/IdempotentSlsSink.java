@@ -23,6 +23,8 @@ import org.apache.flink.streaming.api.functions.sink.RichSinkFunction;
  */
 final class IdempotentSlsSink extends RichSinkFunction<Batch> {
     private static final long serialVersionUID = 1L;
+    /** Attempts per write before the task fails. */
+    private static final int MAX_ATTEMPTS = 20;
 
     private final String host;
     private final int port;
@@ -120,8 +122,6 @@ final class IdempotentSlsSink extends RichSinkFunction<Batch> {
             backoff = Math.min(backoff * 2, 1000);
         }
     }
-
-    private static final int MAX_ATTEMPTS = 20;
 
     /** Server errors, quota and network failures (the SDK reports those with no HTTP status). */
     private static boolean retryable(LogException ex) {

@@ -37,7 +37,7 @@ final class PostgresSink extends TwoPhaseCommitSinkFunction<Batch, String, Void>
     private final long commitDelayMs;
 
     /** The open (not yet prepared) transactions of this subtask, by id. */
-    private transient Map<String, Connection> open;
+    private transient Map<String, Connection> openTxns;
     private transient long checkpoint;
 
     /**
@@ -69,11 +69,11 @@ final class PostgresSink extends TwoPhaseCommitSinkFunction<Batch, String, Void>
         return tag + "-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() + "-";
     }
 
-    private Map<String, Connection> open() {
-        if (open == null) {
-            open = new HashMap<>();
+    private Map<String, Connection> openTxns() {
+        if (openTxns == null) {
+            openTxns = new HashMap<>();
         }
-        return open;
+        return openTxns;
     }
 
     @Override
@@ -82,7 +82,7 @@ final class PostgresSink extends TwoPhaseCommitSinkFunction<Batch, String, Void>
         // Transactions prepared for checkpoints that never completed and that the restored state
         // does not name (a newer attempt's): their rows will be replayed, so they must go.
         for (String gid : prepared()) {
-            if (!gid.startsWith(prefix()) || open().containsKey(gid)) {
+            if (!gid.startsWith(prefix()) || openTxns().containsKey(gid)) {
                 continue;
             }
             execute("ROLLBACK PREPARED '" + gid + "'");
@@ -113,13 +113,13 @@ final class PostgresSink extends TwoPhaseCommitSinkFunction<Batch, String, Void>
         String xid = prefix() + UUID.randomUUID();
         Connection c = DriverManager.getConnection(url);
         c.setAutoCommit(false);
-        open().put(xid, c);
+        openTxns().put(xid, c);
         return xid;
     }
 
     @Override
     protected void invoke(String xid, Batch batch, Context context) throws Exception {
-        Connection c = open().get(xid);
+        Connection c = openTxns().get(xid);
         try (PreparedStatement insert = c.prepareStatement(
                 "INSERT INTO " + table + " (id, src_shard, xid) VALUES (?, ?, ?)")) {
             for (String id : batch.ids) {
@@ -148,7 +148,7 @@ final class PostgresSink extends TwoPhaseCommitSinkFunction<Batch, String, Void>
 
     @Override
     protected void preCommit(String xid) throws Exception {
-        Connection c = open().remove(xid);
+        Connection c = openTxns().remove(xid);
         try (c; Statement s = c.createStatement()) {
             s.execute("PREPARE TRANSACTION '" + xid + "'");
         }
@@ -179,7 +179,7 @@ final class PostgresSink extends TwoPhaseCommitSinkFunction<Batch, String, Void>
 
     @Override
     protected void abort(String xid) {
-        Connection c = open().remove(xid);
+        Connection c = openTxns().remove(xid);
         if (c == null) {
             recoverAndAbort(xid);
             return;
@@ -206,14 +206,14 @@ final class PostgresSink extends TwoPhaseCommitSinkFunction<Batch, String, Void>
 
     @Override
     public void close() throws Exception {
-        for (Connection c : open().values()) {
+        for (Connection c : openTxns().values()) {
             try {
                 c.close();
             } catch (SQLException ex) {
                 // Closing rolls back; nothing else to do.
             }
         }
-        open().clear();
+        openTxns().clear();
         super.close();
     }
 }
