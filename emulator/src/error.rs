@@ -285,9 +285,9 @@ impl From<ProtocolError> for ApiError {
             }
             ProtocolError::TooLarge { .. } => ErrorCode::PostBodyTooLarge,
             ProtocolError::Protobuf(_) | ProtocolError::Json(_) => ErrorCode::PostBodyInvalid,
-            ProtocolError::InvalidCursor(_) | ProtocolError::InvalidHashKey(_) => {
-                ErrorCode::ParameterInvalid
-            }
+            ProtocolError::InvalidCursor(_)
+            | ProtocolError::InvalidHashKey(_)
+            | ProtocolError::InvalidShardId(_) => ErrorCode::ParameterInvalid,
             ProtocolError::InvalidAuthorization(_) => ErrorCode::Unauthorized,
             ProtocolError::SignatureMismatch => ErrorCode::SignatureNotMatch,
             _ => return ApiError::internal(e),

@@ -42,6 +42,9 @@ pub enum ProtocolError {
     /// A cursor is not base64 of an ASCII decimal `i64` (SLS: `ParameterInvalid`).
     #[error("invalid cursor: {0}")]
     InvalidCursor(String),
+    /// A shard id is not a non-negative decimal `u32` (SLS: `ParameterInvalid`).
+    #[error("invalid shard id {0:?}: a non-negative decimal integer is expected")]
+    InvalidShardId(String),
     /// A shard hash key is not 1 to 32 hex digits (SLS: `ParameterInvalid`).
     #[error("invalid hash key: {0}")]
     InvalidHashKey(String),

@@ -12,6 +12,7 @@
 //! | [`cursor`] | cursors: base64 of a decimal `i64` (§7) |
 //! | [`hash`] | 128-bit shard hash keys (§8) |
 //! | [`headers`] | header names and constant values (§2.4, §2.5) |
+//! | [`types`] | typed wire values: [`types::ShardId`], [`types::Cursor`], [`types::UnixNanos`] |
 //! | `error` | [`ProtocolError`], the only error type |
 //!
 //! # Example: checking a PutLogs request, then answering a PullLogs
@@ -73,6 +74,7 @@ pub mod hash;
 pub mod headers;
 pub mod proto;
 pub mod signature;
+pub mod types;
 
 pub use error::ProtocolError;
 
