@@ -3,8 +3,9 @@
 //!
 //! Map of the crate:
 //! - [`server`]: [`Emulator`] — bind, serve, shut down; the binary is a thin wrapper.
-//! - `api`: HTTP only — router, request middleware (request id, Host → project, signature
-//!   check, body limit), one module per API group.
+//! - [`action`]: the action table — every SLS API, parsed once per request into an `Action`.
+//! - `api`: HTTP only — [`app`], the request path (request id, Host → project, signature
+//!   check, body limit, action, faults), one exhaustive dispatch, one handler file per group.
 //! - [`model`]: names, hash ranges, addressing rules; pure.
 //! - [`storage`]: sled + in-memory catalog + group commit; durable before acknowledgement.
 //! - [`error`]: the SLS error table.
@@ -17,6 +18,7 @@
 //! shared with the client.
 #![warn(missing_docs)]
 
+pub mod action;
 mod api;
 pub mod clock;
 pub mod config;
@@ -29,5 +31,6 @@ pub mod storage;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
+pub use api::app;
 pub use config::Config;
 pub use server::{Emulator, ServerError};

@@ -81,8 +81,8 @@ impl Emulator {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
         for listener in listeners {
-            let app = crate::api::router(state.clone())
-                .into_make_service_with_connect_info::<SocketAddr>();
+            let app =
+                crate::api::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
             let mut stopped = stopped.clone();
             tasks.push(tokio::spawn(async move {
                 let shutdown = async move {

@@ -4,104 +4,76 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::State;
-use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
+use sls_protocol::types::ShardId;
 
-use super::extract::{json_object, Ctx, RawBody, SlsPath};
+use super::request::json_object;
+use super::Call;
 use crate::error::{ApiError, ErrorCode};
-use crate::state::AppState;
 use crate::storage::ConsumerGroup;
 
-/// `/logstores/{logstore}/consumergroups`.
-pub async fn collection(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    method: Method,
-    SlsPath(logstore): SlsPath<String>,
-    body: RawBody,
-) -> Result<Response, ApiError> {
-    let project = ctx.project()?;
-    match method {
-        Method::GET => {
-            let groups: Vec<Value> = st
-                .store
-                .list_consumer_groups(project, &logstore)?
-                .into_iter()
-                .map(|g| json!({"name": g.name, "timeout": g.timeout, "order": g.order}))
-                .collect();
-            Ok(Json(Value::Array(groups)).into_response())
-        }
-        Method::POST => {
-            let obj = json_object(&body)?;
-            let name = match obj.get("consumerGroup") {
-                Some(Value::String(s)) => s.clone(),
-                _ => return Err(ApiError::param("consumerGroup (a string) is required")),
-            };
-            check_name(&name)?;
-            let timeout =
-                timeout_field(&obj)?.ok_or_else(|| ApiError::param("timeout is required"))?;
-            let order = order_field(&obj)?.unwrap_or(false);
-            st.store.create_consumer_group(
-                project,
-                &logstore,
-                ConsumerGroup {
-                    name,
-                    timeout,
-                    order,
-                },
-            )?;
-            st.store.commit().await?;
-            Ok(().into_response())
-        }
-        m => Err(super::unsupported(
-            &m,
-            "/logstores/{logstore}/consumergroups",
-        )),
-    }
+/// ListConsumerGroup.
+pub(super) fn list(c: &Call<'_>, logstore: &str) -> Result<Response, ApiError> {
+    let groups: Vec<Value> =
+        c.st.store
+            .list_consumer_groups(c.ctx.project()?, logstore)?
+            .into_iter()
+            .map(|g| json!({"name": g.name, "timeout": g.timeout, "order": g.order}))
+            .collect();
+    Ok(Json(Value::Array(groups)).into_response())
 }
 
-/// `/logstores/{logstore}/consumergroups/{group}`.
-pub async fn item(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    method: Method,
-    SlsPath((logstore, group)): SlsPath<(String, String)>,
-    body: RawBody,
+/// CreateConsumerGroup: `consumerGroup`, `timeout` (seconds), `order`.
+pub(super) async fn create(c: &Call<'_>, logstore: &str) -> Result<Response, ApiError> {
+    let project = c.ctx.project()?;
+    let obj = json_object(c.body)?;
+    let name = match obj.get("consumerGroup") {
+        Some(Value::String(s)) => s.clone(),
+        _ => return Err(ApiError::param("consumerGroup (a string) is required")),
+    };
+    check_name(&name)?;
+    let timeout = timeout_field(&obj)?.ok_or_else(|| ApiError::param("timeout is required"))?;
+    let order = order_field(&obj)?.unwrap_or(false);
+    c.st.store.create_consumer_group(
+        project,
+        logstore,
+        ConsumerGroup {
+            name,
+            timeout,
+            order,
+        },
+    )?;
+    c.st.store.commit().await?;
+    Ok(().into_response())
+}
+
+/// UpdateConsumerGroup: `timeout` and/or `order`.
+pub(super) async fn update(
+    c: &Call<'_>,
+    logstore: &str,
+    group: &str,
 ) -> Result<Response, ApiError> {
-    let project = ctx.project()?;
-    match (&method, ctx.param("type")) {
-        (&Method::POST, Some("heartbeat")) => {
-            heartbeat(&st, &ctx, project, &logstore, &group, &body)
-        }
-        (&Method::POST, Some("checkpoint")) => {
-            update_checkpoint(&st, &ctx, project, &logstore, &group, &body).await
-        }
-        (&Method::GET, _) => get_checkpoints(&st, &ctx, project, &logstore, &group),
-        (&Method::PUT, _) => {
-            let obj = json_object(&body)?;
-            let (timeout, order) = (timeout_field(&obj)?, order_field(&obj)?);
-            st.store
-                .update_consumer_group(project, &logstore, &group, timeout, order)?;
-            st.store.commit().await?;
-            Ok(().into_response())
-        }
-        (&Method::DELETE, _) => {
-            st.store.delete_consumer_group(project, &logstore, &group)?;
-            st.store.commit().await?;
-            Ok(().into_response())
-        }
-        (&Method::POST, other) => Err(ApiError::param(format!(
-            "type must be heartbeat or checkpoint, got {:?}",
-            other.unwrap_or("")
-        ))),
-        _ => Err(super::unsupported(
-            &method,
-            "/logstores/{logstore}/consumergroups/{group}",
-        )),
-    }
+    let project = c.ctx.project()?;
+    let obj = json_object(c.body)?;
+    let (timeout, order) = (timeout_field(&obj)?, order_field(&obj)?);
+    c.st.store
+        .update_consumer_group(project, logstore, group, timeout, order)?;
+    c.st.store.commit().await?;
+    Ok(().into_response())
+}
+
+/// DeleteConsumerGroup, with its checkpoints.
+pub(super) async fn delete(
+    c: &Call<'_>,
+    logstore: &str,
+    group: &str,
+) -> Result<Response, ApiError> {
+    c.st.store
+        .delete_consumer_group(c.ctx.project()?, logstore, group)?;
+    c.st.store.commit().await?;
+    Ok(().into_response())
 }
 
 /// Consumer group names: 1–128 of `[0-9a-zA-Z_-]` (the official Java client's rule).
@@ -141,14 +113,9 @@ fn order_field(obj: &serde_json::Map<String, Value>) -> Result<Option<bool>, Api
 
 /// ConsumerGroupHeartBeat: body = the shards the consumer holds, answer = the shards it may
 /// consume.
-fn heartbeat(
-    st: &AppState,
-    ctx: &Ctx,
-    project: &str,
-    logstore: &str,
-    group: &str,
-    body: &[u8],
-) -> Result<Response, ApiError> {
+pub(super) fn heartbeat(c: &Call<'_>, logstore: &str, group: &str) -> Result<Response, ApiError> {
+    let (st, ctx, body) = (c.st, c.ctx, c.body);
+    let project = ctx.project()?;
     let consumer = ctx
         .param("consumer")
         .filter(|c| !c.is_empty())
@@ -169,20 +136,19 @@ fn heartbeat(
         .collect();
     let answer = st
         .store
-        .heartbeat(project, logstore, group, consumer, claims, ctx.now_nanos)?;
+        .heartbeat(project, logstore, group, consumer, claims, ctx.now.nanos())?;
     Ok(Json(answer).into_response())
 }
 
 /// ConsumerGroupUpdateCheckPoint: `consumer` and `forceSuccess` come from the query
 /// (`forceSuccess` as `true` or Python's `True`), `{shard, checkpoint}` from the body.
-async fn update_checkpoint(
-    st: &AppState,
-    ctx: &Ctx,
-    project: &str,
+pub(super) async fn update_checkpoint(
+    c: &Call<'_>,
     logstore: &str,
     group: &str,
-    body: &[u8],
 ) -> Result<Response, ApiError> {
+    let (st, ctx, body) = (c.st, c.ctx, c.body);
+    let project = ctx.project()?;
     let consumer = ctx.param("consumer").unwrap_or("");
     let force = ctx
         .param("forceSuccess")
@@ -210,23 +176,23 @@ async fn update_checkpoint(
         force,
         shard,
         checkpoint,
-        ctx.now_nanos,
+        ctx.now.nanos(),
     )?;
     st.store.commit().await?;
     Ok(().into_response())
 }
 
 /// GetCheckPoint: every shard, or `?shard=`; `updateTime` in microseconds; `consumer` always set.
-fn get_checkpoints(
-    st: &AppState,
-    ctx: &Ctx,
-    project: &str,
+pub(super) fn get_checkpoints(
+    c: &Call<'_>,
     logstore: &str,
     group: &str,
 ) -> Result<Response, ApiError> {
+    let (st, ctx) = (c.st, c.ctx);
+    let project = ctx.project()?;
     let shard = match ctx.param("shard").filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(super::shard::parse_shard_id(s)?),
+        Some(s) => Some(ShardId::parse(s)?.get()),
     };
     let entries: Vec<Value> = st
         .store

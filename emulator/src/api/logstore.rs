@@ -1,19 +1,16 @@
 //! Logstores: CreateLogStore, GetLogStore, UpdateLogStore, DeleteLogStore, ListLogStores
-//! (SLS-API.md §4.3), plus Go's `POST /logstores/{ls}` PutLogs variant.
+//! (SLS-API.md §4.3).
 
-use axum::extract::State;
-use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::extract::{json_object, Ctx, RawBody, SlsPath};
-use super::logs::{self, Target};
 use super::project::str_field;
+use super::request::json_object;
+use super::Call;
 use crate::error::ApiError;
 use crate::model::names::LogstoreName;
 use crate::model::shard::ShardStatus;
-use crate::state::AppState;
 use crate::storage::LogstoreRecord;
 
 /// Keys of the logstore JSON the emulator models; anything else is kept in `extra`.
@@ -30,41 +27,6 @@ const KNOWN: &[&str] = &[
     "createTime",
     "lastModifyTime",
 ];
-
-/// `/logstores`.
-pub async fn collection(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    method: Method,
-    body: RawBody,
-) -> Result<Response, ApiError> {
-    match method {
-        Method::GET => list(&st, &ctx),
-        Method::POST => create(&st, &ctx, &body).await,
-        m => Err(super::unsupported(&m, "/logstores")),
-    }
-}
-
-/// `/logstores/{logstore}`.
-pub async fn item(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    method: Method,
-    headers: HeaderMap,
-    SlsPath(name): SlsPath<String>,
-    body: RawBody,
-) -> Result<Response, ApiError> {
-    match (&method, ctx.param("type")) {
-        (&Method::GET, None) => get(&st, &ctx, &name),
-        (&Method::GET, Some(t)) => Err(ApiError::param(format!(
-            "GetLogs/GetHistograms (type={t}) need an index and query engine, which sls-emu does not have; read data with GetCursor + PullLogs"
-        ))),
-        (&Method::PUT, _) => update(&st, &ctx, &name, &body).await,
-        (&Method::DELETE, _) => delete(&st, &ctx, &name).await,
-        (&Method::POST, _) => logs::put_logs(&st, &ctx, &headers, &name, Target::LoadBalance, &body).await,
-        _ => Err(super::unsupported(&method, "/logstores/{logstore}")),
-    }
-}
 
 fn logstore_json(r: &LogstoreRecord) -> Value {
     let mut m = r.extra.clone();
@@ -158,29 +120,33 @@ fn apply_settings(r: &mut LogstoreRecord, obj: &Map<String, Value>) -> Result<()
 }
 
 /// CreateLogStore.
-async fn create(st: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
+pub(super) async fn create(c: &Call<'_>) -> Result<Response, ApiError> {
+    let (st, ctx) = (c.st, c.ctx);
     let project = ctx.project()?;
-    let obj = json_object(body)?;
+    let obj = json_object(c.body)?;
     let name = str_field(&obj, "logstoreName")?
         .ok_or_else(|| ApiError::param("logstoreName is required"))?;
     let name = LogstoreName::parse(&name)?;
     let shard_count = int_field(&obj, "shardCount", 1, 256)?.unwrap_or(2);
-    let now = ctx.now_secs();
+    let now = ctx.now.secs();
     let mut record = LogstoreRecord::new(project, name.as_str(), now);
     apply_settings(&mut record, &obj)?;
     st.store
-        .create_logstore(record, shard_count as u32, ctx.now_nanos)?;
+        .create_logstore(record, shard_count as u32, ctx.now.nanos())?;
     st.store.commit().await?;
     Ok(().into_response())
 }
 
-fn get(st: &AppState, ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
+/// GetLogStore.
+pub(super) fn get(c: &Call<'_>, name: &str) -> Result<Response, ApiError> {
+    let (st, ctx) = (c.st, c.ctx);
     let ls = st.store.logstore(ctx.project()?, name)?;
     Ok(Json(logstore_json(&ls.record())).into_response())
 }
 
 /// ListLogStores: `offset`, `size` (≤ 500), `logstoreName` substring, `telemetryType`, `mode`.
-fn list(st: &AppState, ctx: &Ctx) -> Result<Response, ApiError> {
+pub(super) fn list(c: &Call<'_>) -> Result<Response, ApiError> {
+    let (st, ctx) = (c.st, c.ctx);
     let project = ctx.project()?;
     let offset = ctx.int_param("offset", 0, 0, i64::MAX)?;
     let size = ctx.int_param("size", 100, 0, 500)?;
@@ -211,9 +177,10 @@ fn list(st: &AppState, ctx: &Ctx) -> Result<Response, ApiError> {
 
 /// UpdateLogStore: updates the fields present; `shardCount` is ignored (shards change through
 /// split and merge), a differing `logstoreName` is an error.
-async fn update(st: &AppState, ctx: &Ctx, name: &str, body: &[u8]) -> Result<Response, ApiError> {
+pub(super) async fn update(c: &Call<'_>, name: &str) -> Result<Response, ApiError> {
+    let (st, ctx) = (c.st, c.ctx);
     let project = ctx.project()?;
-    let obj = json_object(body)?;
+    let obj = json_object(c.body)?;
     if let Some(n) = str_field(&obj, "logstoreName")? {
         if n != name {
             return Err(ApiError::param(format!(
@@ -224,7 +191,7 @@ async fn update(st: &AppState, ctx: &Ctx, name: &str, body: &[u8]) -> Result<Res
     // Validate before touching the store, so a bad field changes nothing.
     let mut probe = st.store.logstore(project, name)?.record();
     apply_settings(&mut probe, &obj)?;
-    let now = ctx.now_secs();
+    let now = ctx.now.secs();
     st.store.update_logstore(project, name, |r| {
         let shards = std::mem::take(&mut r.shards);
         *r = LogstoreRecord {
@@ -237,7 +204,9 @@ async fn update(st: &AppState, ctx: &Ctx, name: &str, body: &[u8]) -> Result<Res
     Ok(().into_response())
 }
 
-async fn delete(st: &AppState, ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
+/// DeleteLogStore, with its data.
+pub(super) async fn delete(c: &Call<'_>, name: &str) -> Result<Response, ApiError> {
+    let (st, ctx) = (c.st, c.ctx);
     st.store.delete_logstore(ctx.project()?, name)?;
     st.store.commit().await?;
     Ok(().into_response())

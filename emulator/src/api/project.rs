@@ -1,34 +1,16 @@
 //! Projects: CreateProject, GetProject, UpdateProject, DeleteProject, ListProject — all on
-//! `/`, told apart by method and by whether the Host names a project (SLS-API.md §4.2).
+//! `/`, told apart by method and by whether the Host names a project (SLS-API.md §4.2; the
+//! action table tells them apart).
 
-use axum::extract::State;
-use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::extract::{json_object, Ctx, RawBody};
+use super::request::json_object;
+use super::Call;
 use crate::error::ApiError;
 use crate::model::names::ProjectName;
-use crate::state::AppState;
 use crate::storage::ProjectRecord;
-
-/// `/`: dispatch on method and Host.
-pub async fn root(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    method: Method,
-    body: RawBody,
-) -> Result<Response, ApiError> {
-    match (method.clone(), ctx.project.is_some()) {
-        (Method::GET, false) => list(&st, &ctx),
-        (Method::GET, true) => get(&st, &ctx),
-        (Method::POST, _) => create(&st, &ctx, &body).await,
-        (Method::PUT, true) => update(&st, &ctx, &body).await,
-        (Method::DELETE, true) => delete(&st, &ctx).await,
-        _ => Err(super::unsupported(&method, "/")),
-    }
-}
 
 fn project_json(p: &ProjectRecord, region: &str) -> Value {
     json!({
@@ -46,8 +28,9 @@ fn project_json(p: &ProjectRecord, region: &str) -> Value {
 }
 
 /// CreateProject: the name comes from the body (`projectName`), else from the Host.
-async fn create(st: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
-    let obj = json_object(body)?;
+pub(super) async fn create(c: &Call<'_>) -> Result<Response, ApiError> {
+    let (st, ctx) = (c.st, c.ctx);
+    let obj = json_object(c.body)?;
     let name = match obj.get("projectName") {
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err(ApiError::param("projectName must be a string")),
@@ -62,7 +45,7 @@ async fn create(st: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiEr
     if redundancy != "LRS" && redundancy != "ZRS" {
         return Err(ApiError::param("dataRedundancyType must be LRS or ZRS"));
     }
-    let now = ctx.now_secs();
+    let now = ctx.now.secs();
     st.store.create_project(ProjectRecord {
         description,
         resource_group_id: str_field(&obj, "resourceGroupId")?.unwrap_or_default(),
@@ -73,13 +56,16 @@ async fn create(st: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiEr
     Ok(().into_response())
 }
 
-fn get(st: &AppState, ctx: &Ctx) -> Result<Response, ApiError> {
+/// GetProject.
+pub(super) fn get(c: &Call<'_>) -> Result<Response, ApiError> {
+    let (st, ctx) = (c.st, c.ctx);
     let p = st.store.get_project(ctx.project()?)?;
     Ok(Json(project_json(&p, &st.config.region)).into_response())
 }
 
 /// ListProject: `offset`, `size` (≤ 500), optional `projectName` substring filter.
-fn list(st: &AppState, ctx: &Ctx) -> Result<Response, ApiError> {
+pub(super) fn list(c: &Call<'_>) -> Result<Response, ApiError> {
+    let (st, ctx) = (c.st, c.ctx);
     let offset = ctx.int_param("offset", 0, 0, i64::MAX)?;
     let size = ctx.int_param("size", 100, 0, 500)?;
     let filter = ctx.param("projectName").unwrap_or("");
@@ -99,10 +85,11 @@ fn list(st: &AppState, ctx: &Ctx) -> Result<Response, ApiError> {
 }
 
 /// UpdateProject: only `description` can change.
-async fn update(st: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiError> {
-    let obj = json_object(body)?;
+pub(super) async fn update(c: &Call<'_>) -> Result<Response, ApiError> {
+    let (st, ctx) = (c.st, c.ctx);
+    let obj = json_object(c.body)?;
     let description = str_field(&obj, "description")?;
-    let now = ctx.now_secs();
+    let now = ctx.now.secs();
     st.store.update_project(ctx.project()?, |p| {
         if let Some(d) = description {
             p.description = d;
@@ -113,7 +100,9 @@ async fn update(st: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiEr
     Ok(().into_response())
 }
 
-async fn delete(st: &AppState, ctx: &Ctx) -> Result<Response, ApiError> {
+/// DeleteProject, with every logstore and its data.
+pub(super) async fn delete(c: &Call<'_>) -> Result<Response, ApiError> {
+    let (st, ctx) = (c.st, c.ctx);
     st.store.delete_project(ctx.project()?)?;
     st.store.commit().await?;
     Ok(().into_response())

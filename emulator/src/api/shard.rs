@@ -1,31 +1,66 @@
-//! Shards: ListShards, and the `/shards/{id}` path that carries PutLogs (`lb`, `route`),
-//! GetCursor, GetCursorTime and PullLogs (SLS-API.md §4.4–4.7).
+//! Shards: ListShards, SplitShard, MergeShards, DeleteShard (SLS-API.md §4.4, §8). The data
+//! plane on `/shards/{id}` is in `put` and `read`.
 
-use axum::extract::State;
-use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use sls_protocol::hash::format_hash_key;
+use sls_protocol::types::ShardId;
 
-use super::extract::{Ctx, RawBody, SlsPath};
-use super::logs::{self, Target};
+use super::Call;
 use crate::error::ApiError;
-use crate::state::AppState;
 use crate::storage::{ShardRecord, SplitAt};
 
-/// `/logstores/{logstore}/shards`: ListShards.
-pub async fn collection(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    method: Method,
-    SlsPath(logstore): SlsPath<String>,
-) -> Result<Response, ApiError> {
-    if method != Method::GET {
-        return Err(super::unsupported(&method, "/logstores/{logstore}/shards"));
-    }
-    let ls = st.store.logstore(ctx.project()?, &logstore)?;
+/// ListShards.
+pub(super) fn list(c: &Call<'_>, logstore: &str) -> Result<Response, ApiError> {
+    let ls = c.st.store.logstore(c.ctx.project()?, logstore)?;
     Ok(shards_json(&ls.record().shards))
+}
+
+/// SplitShard: `key` (two children), else `shardCount` (even), else the midpoint.
+pub(super) async fn split(
+    c: &Call<'_>,
+    logstore: &str,
+    shard: ShardId,
+) -> Result<Response, ApiError> {
+    let at = match c.ctx.param("key").filter(|k| !k.is_empty()) {
+        Some(k) => SplitAt::Key(sls_protocol::hash::parse_hash_key(k)?),
+        None => SplitAt::Even(c.ctx.int_param("shardCount", 2, 2, 64)? as u32),
+    };
+    let shards = c.st.store.split_shard(
+        c.ctx.project()?,
+        logstore,
+        shard.get(),
+        at,
+        c.ctx.now.nanos(),
+    )?;
+    c.st.store.commit().await?;
+    Ok(shards_json(&shards))
+}
+
+/// MergeShards: the shard and its readwrite right neighbour.
+pub(super) async fn merge(
+    c: &Call<'_>,
+    logstore: &str,
+    shard: ShardId,
+) -> Result<Response, ApiError> {
+    let shards =
+        c.st.store
+            .merge_shard(c.ctx.project()?, logstore, shard.get(), c.ctx.now.nanos())?;
+    c.st.store.commit().await?;
+    Ok(shards_json(&shards))
+}
+
+/// DeleteShard: a readonly shard with its data and checkpoints.
+pub(super) async fn delete(
+    c: &Call<'_>,
+    logstore: &str,
+    shard: ShardId,
+) -> Result<Response, ApiError> {
+    c.st.store
+        .delete_shard(c.ctx.project()?, logstore, shard.get())?;
+    c.st.store.commit().await?;
+    Ok(().into_response())
 }
 
 /// The ListShards/SplitShard/MergeShards answer for these shards, in this order.
@@ -43,89 +78,4 @@ fn shards_json(shards: &[ShardRecord]) -> Response {
         })
         .collect();
     Json(Value::Array(list)).into_response()
-}
-
-/// `/logstores/{logstore}/shards/{shard}`.
-pub async fn item(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    method: Method,
-    headers: HeaderMap,
-    SlsPath((logstore, shard)): SlsPath<(String, String)>,
-    body: RawBody,
-) -> Result<Response, ApiError> {
-    match (&method, shard.as_str()) {
-        (&Method::POST, "lb") => {
-            logs::put_logs(&st, &ctx, &headers, &logstore, Target::LoadBalance, &body).await
-        }
-        (&Method::POST, "route") => {
-            let key = ctx
-                .param("key")
-                .filter(|k| !k.is_empty())
-                .ok_or_else(|| ApiError::param("PutLogs to /shards/route needs a key parameter"))?;
-            let key = sls_protocol::hash::parse_hash_key(key)?;
-            logs::put_logs(&st, &ctx, &headers, &logstore, Target::HashKey(key), &body).await
-        }
-        (&Method::GET, id) => {
-            let id = parse_shard_id(id)?;
-            match ctx.param("type") {
-                Some("cursor") => logs::get_cursor(&st, &ctx, &logstore, id).await,
-                Some("cursor_time") => logs::get_cursor_time(&st, &ctx, &logstore, id).await,
-                Some("log") | Some("logs") => {
-                    logs::pull_logs(&st, &ctx, &headers, &logstore, id).await
-                }
-                other => Err(ApiError::param(format!(
-                    "type must be cursor, cursor_time, log or logs, got {:?}",
-                    other.unwrap_or("")
-                ))),
-            }
-        }
-        (&Method::POST, id) => {
-            let id = parse_shard_id(id)?;
-            let project = ctx.project()?;
-            let shards = match ctx.param("action") {
-                Some("split") => {
-                    let at = split_at(&ctx)?;
-                    st.store
-                        .split_shard(project, &logstore, id, at, ctx.now_nanos)?
-                }
-                Some("merge") => st
-                    .store
-                    .merge_shard(project, &logstore, id, ctx.now_nanos)?,
-                other => {
-                    return Err(ApiError::param(format!(
-                        "action must be split or merge, got {:?}",
-                        other.unwrap_or("")
-                    )))
-                }
-            };
-            st.store.commit().await?;
-            Ok(shards_json(&shards))
-        }
-        (&Method::DELETE, id) => {
-            let id = parse_shard_id(id)?;
-            st.store.delete_shard(ctx.project()?, &logstore, id)?;
-            st.store.commit().await?;
-            Ok(().into_response())
-        }
-        _ => Err(super::unsupported(
-            &method,
-            "/logstores/{logstore}/shards/{shard}",
-        )),
-    }
-}
-
-/// SplitShard's cut: `key` (two children), else `shardCount` (even), else the midpoint.
-fn split_at(ctx: &Ctx) -> Result<SplitAt, ApiError> {
-    if let Some(k) = ctx.param("key").filter(|k| !k.is_empty()) {
-        return Ok(SplitAt::Key(sls_protocol::hash::parse_hash_key(k)?));
-    }
-    let n = ctx.int_param("shardCount", 2, 2, 64)?;
-    Ok(SplitAt::Even(n as u32))
-}
-
-/// A shard id from the path: a non-negative decimal integer.
-pub fn parse_shard_id(s: &str) -> Result<u32, ApiError> {
-    s.parse::<u32>()
-        .map_err(|_| ApiError::param(format!("invalid shard id {s:?}")))
 }

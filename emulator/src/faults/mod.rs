@@ -17,40 +17,18 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+pub use crate::action::Api;
+use crate::action::{Action as ApiAction, ActionKind, Query};
 pub use quota::{QuotaConfig, QuotaKind, QuotaMode, QuotaStatus};
-
-/// The SLS API a request calls (what rules match on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Api {
-    /// PutLogs / PostLogStoreLogs.
-    PostLogStoreLogs,
-    /// PullLogs.
-    PullLogs,
-    /// GetCursor.
-    GetCursor,
-    /// GetCursorTime.
-    GetCursorTime,
-    /// ListShards.
-    ListShards,
-    /// SplitShard / MergeShards / DeleteShard.
-    ShardLifecycle,
-    /// ConsumerGroupHeartBeat.
-    Heartbeat,
-    /// ConsumerGroupUpdateCheckPoint.
-    UpdateCheckPoint,
-    /// GetCheckPoint.
-    GetCheckPoint,
-    /// Consumer group create/update/delete/list.
-    ConsumerGroupAdmin,
-    /// Project and logstore management.
-    Metadata,
-}
 
 /// What a request is, for matching.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RequestInfo {
-    /// The API (`None`: not an SLS API the rules know).
+    /// The API group (`None`: not an SLS API the rules know).
     pub api: Option<Api>,
+    /// The action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<ActionKind>,
     /// Project.
     pub project: Option<String>,
     /// Logstore.
@@ -65,8 +43,10 @@ pub struct RequestInfo {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Matcher {
-    /// API.
+    /// API group.
     pub api: Option<Api>,
+    /// One action exactly (finer than `api`: `DeleteLogStore`, `SplitShard`, …).
+    pub action: Option<ActionKind>,
     /// Project.
     pub project: Option<String>,
     /// Logstore.
@@ -387,6 +367,7 @@ impl Faults {
 
 fn matches(m: &Matcher, info: &RequestInfo) -> bool {
     m.api.is_none_or(|a| info.api == Some(a))
+        && m.action.is_none_or(|a| info.action == Some(a))
         && m.project
             .as_ref()
             .is_none_or(|p| info.project.as_ref() == Some(p))
@@ -399,102 +380,71 @@ fn matches(m: &Matcher, info: &RequestInfo) -> bool {
             .is_none_or(|c| info.consumer.as_ref() == Some(c))
 }
 
-/// Classifies a request from its method, path and query (for rule matching).
-pub fn classify(
-    method: &str,
-    path: &str,
-    query: &[(String, String)],
-    project: Option<&str>,
-) -> RequestInfo {
-    let param = |k: &str| query.iter().find(|(q, _)| q == k).map(|(_, v)| v.as_str());
-    let seg: Vec<&str> = path
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    let logstore = match seg.as_slice() {
-        ["logstores", ls, ..] => Some(ls.to_string()),
-        _ => None,
-    };
-    let (api, shard) = match (method, seg.as_slice()) {
-        ("POST", ["logstores", _]) | ("POST", ["logstores", _, "shards", "lb" | "route"]) => {
-            (Some(Api::PostLogStoreLogs), None)
+impl RequestInfo {
+    /// What rules see of a parsed request.
+    pub fn of(action: &ApiAction, query: &Query, project: Option<&str>) -> RequestInfo {
+        // GetCheckPoint names its shard in the query; rules treat it as the request's.
+        let shard = match action {
+            ApiAction::GetCheckPoint { .. } => {
+                query.non_empty("shard").and_then(|s| s.parse().ok())
+            }
+            _ => action.shard().map(|s| s.get()),
+        };
+        RequestInfo {
+            api: Some(action.kind().api()),
+            action: Some(action.kind()),
+            project: project.map(str::to_string),
+            logstore: action.logstore().map(str::to_string),
+            shard,
+            consumer: query.non_empty("consumer").map(str::to_string),
         }
-        ("GET", ["logstores", _, "shards"]) => (Some(Api::ListShards), None),
-        ("GET", ["logstores", _, "shards", id]) => {
-            let api = match param("type") {
-                Some("cursor") => Some(Api::GetCursor),
-                Some("cursor_time") => Some(Api::GetCursorTime),
-                Some("log" | "logs") => Some(Api::PullLogs),
-                _ => None,
-            };
-            (api, id.parse().ok())
-        }
-        ("POST" | "DELETE", ["logstores", _, "shards", id]) => {
-            (Some(Api::ShardLifecycle), id.parse().ok())
-        }
-        ("POST", ["logstores", _, "consumergroups", _]) => match param("type") {
-            Some("heartbeat") => (Some(Api::Heartbeat), None),
-            Some("checkpoint") => (Some(Api::UpdateCheckPoint), None),
-            _ => (None, None),
-        },
-        ("GET", ["logstores", _, "consumergroups", _]) => (
-            Some(Api::GetCheckPoint),
-            param("shard").and_then(|s| s.parse().ok()),
-        ),
-        (_, ["logstores", _, "consumergroups", ..]) => (Some(Api::ConsumerGroupAdmin), None),
-        _ => (Some(Api::Metadata), None),
-    };
-    RequestInfo {
-        api,
-        project: project.map(str::to_string),
-        logstore,
-        shard,
-        consumer: param("consumer")
-            .filter(|c| !c.is_empty())
-            .map(str::to_string),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::Method;
+
+    fn info(method: Method, path: &str, query: &str) -> RequestInfo {
+        let query = Query::parse(query);
+        let action = ApiAction::parse(&method, path, &query, true).unwrap();
+        RequestInfo::of(&action, &query, Some("p"))
+    }
 
     fn hb() -> RequestInfo {
-        classify(
-            "POST",
+        info(
+            Method::POST,
             "/logstores/ls/consumergroups/g",
-            &[
-                ("type".into(), "heartbeat".into()),
-                ("consumer".into(), "c1".into()),
-            ],
-            Some("p"),
+            "type=heartbeat&consumer=c1",
         )
     }
 
     #[test]
-    fn classification() {
-        let i = hb();
-        assert_eq!(
-            (i.api, i.consumer.as_deref(), i.logstore.as_deref()),
-            (Some(Api::Heartbeat), Some("c1"), Some("ls"))
-        );
-        let pull = classify(
-            "GET",
-            "/logstores/ls/shards/3",
-            &[("type".into(), "log".into())],
-            Some("p"),
-        );
-        assert_eq!((pull.api, pull.shard), (Some(Api::PullLogs), Some(3)));
-        assert_eq!(
-            classify("POST", "/logstores/ls/shards/lb", &[], Some("p")).api,
-            Some(Api::PostLogStoreLogs)
-        );
-        assert_eq!(
-            classify("POST", "/logstores/ls", &[], Some("p")).api,
-            Some(Api::PostLogStoreLogs)
-        );
-        assert_eq!(classify("GET", "/", &[], None).api, Some(Api::Metadata));
+    fn rules_match_on_the_api_group_or_the_exact_action() {
+        let f = Faults::new(1);
+        let rule = |id: &str, api, action| Rule {
+            id: id.into(),
+            matcher: Matcher {
+                api,
+                action,
+                ..Matcher::default()
+            },
+            when: When::Always,
+            action: Action::Drop,
+            times: None,
+        };
+        f.add(rule("split", None, Some(ActionKind::SplitShard)))
+            .unwrap();
+        let split = info(Method::POST, "/logstores/ls/shards/1", "action=split");
+        let merge = info(Method::POST, "/logstores/ls/shards/1", "action=merge");
+        assert_eq!(split.api, Some(Api::ShardLifecycle));
+        assert!(f.decide(&merge, 0).is_none());
+        assert!(f.decide(&split, 0).is_some());
+        f.add(rule("meta", Some(Api::Metadata), None)).unwrap();
+        assert!(f
+            .decide(&info(Method::DELETE, "/logstores/ls", ""), 0)
+            .is_some());
     }
 
     #[test]
@@ -514,7 +464,7 @@ mod tests {
         f.add(rule(When::EveryKth(3), Some(1))).unwrap();
         let fired: Vec<bool> = (0..7).map(|_| f.decide(&hb(), 0).is_some()).collect();
         assert_eq!(fired, vec![false, true, true, false, false, false, false]);
-        let put = classify("POST", "/logstores/ls/shards/lb", &[], Some("p"));
+        let put = info(Method::POST, "/logstores/ls/shards/lb", "");
         assert!(f.decide(&put, 0).is_none(), "matcher");
     }
 

@@ -1,37 +1,38 @@
-//! Request plumbing shared by every handler: the middleware that stamps a request id, finds
-//! the project in the Host, checks the signature and buffers the body; and [`Ctx`], the
-//! extractor handlers use to see all of that.
+//! The SLS request path up to the handler: stamp a request id, find the project in the Host,
+//! buffer the body, check the signature, parse the [`Action`], apply fault rules, dispatch;
+//! and [`Ctx`], what handlers see of all that.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use sls_protocol::headers;
 use sls_protocol::signature::{self, Authorization, SignRequest};
+use sls_protocol::types::UnixNanos;
 use tracing::Instrument;
 
+use super::{dispatch, Call};
+use crate::action::{Action, Query};
 use crate::config::AuthMode;
 use crate::error::{error_response, ApiError, ErrorCode, ErrorTag};
-use crate::faults::{AfterCommit, Decision};
+use crate::faults::{AfterCommit, Decision, RequestInfo};
 use crate::model::host::project_from_host;
 use crate::state::AppState;
 
-/// What the middleware learned about a request.
+/// What the request path learned about a request before its handler.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     /// The project named by the Host (or absolute-form target), if any.
     pub project: Option<String>,
     /// Decoded query parameters in order.
-    pub query: Arc<Vec<(String, String)>>,
+    pub query: Query,
     /// The request's `now`, read once from the clock.
-    pub now_nanos: i64,
+    pub now: UnixNanos,
     /// The client's address.
     pub client: Option<SocketAddr>,
 }
@@ -39,15 +40,7 @@ pub struct Ctx {
 impl Ctx {
     /// First value of a query parameter.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// `now` in unix seconds.
-    pub fn now_secs(&self) -> i64 {
-        self.now_nanos.div_euclid(1_000_000_000)
+        self.query.get(name)
     }
 
     /// The project from the Host, or `ParameterInvalid` explaining the addressing.
@@ -74,49 +67,46 @@ impl Ctx {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Ctx {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Ctx>()
-            .cloned()
-            .ok_or_else(|| ApiError::internal("request context missing"))
-    }
-}
-
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn new_request_id(now_nanos: i64) -> String {
+fn new_request_id(now: UnixNanos) -> String {
     // 24 upper-case hex digits like SLS: seconds, then a process-wide counter.
     let n = REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "{:08X}{:016X}",
-        now_nanos.div_euclid(1_000_000_000) as u32,
-        n
-    )
+    format!("{:08X}{:016X}", now.secs() as u32, n)
 }
 
-/// Runs before every handler; see the module docs. Every response leaves with
-/// `x-log-requestid`, errors and unknown routes included. Fault rules (if any) act here: before
-/// the handler (errors, latency, drops) or after it (the answer to a committed request lost).
-pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) -> Response {
+/// Serves one SLS request; see the module docs. Every response leaves with
+/// `x-log-requestid`, errors and unknown paths included. Fault rules (if any) act around the
+/// handler: before it (errors, latency, drops) or after it (the answer to a committed request
+/// lost).
+pub(super) async fn serve(State(st): State<AppState>, req: Request) -> Response {
     // One wall-clock read: the base time checks signature dates, the emulator's (possibly
     // moved) time is the request's `now`.
     let base_nanos = st.clock.base_nanos();
-    let now_nanos = st.clock.at_base(base_nanos);
-    let request_id = new_request_id(now_nanos);
+    let now = UnixNanos(st.clock.at_base(base_nanos));
+    let request_id = new_request_id(now);
     let span = tracing::debug_span!(
         "request",
         method = %req.method(),
         path = %req.uri().path(),
+        action = tracing::field::Empty,
         request_id = %request_id
     );
     async move {
-        let mut resp = match prepare(&st, req, base_nanos, now_nanos).await {
-            Ok((req, None)) => next.run(req).await,
-            Ok((req, Some(decision))) => with_fault(decision, req, next).await,
+        let mut resp = match prepare(&st, req, base_nanos, now).await {
+            Ok(p) => {
+                tracing::Span::current().record("action", tracing::field::debug(p.action.kind()));
+                let call = Call {
+                    st: &st,
+                    ctx: &p.ctx,
+                    headers: &p.headers,
+                    body: &p.body,
+                };
+                match p.fault {
+                    None => into_response(dispatch(&p.action, &call).await),
+                    Some(decision) => with_fault(decision, &p.action, &call).await,
+                }
+            }
             Err(e) => e.into_response(),
         };
         if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -138,8 +128,12 @@ pub async fn middleware(State(st): State<AppState>, req: Request, next: Next) ->
     .await
 }
 
+fn into_response(r: Result<Response, ApiError>) -> Response {
+    r.unwrap_or_else(IntoResponse::into_response)
+}
+
 /// Applies a fault decision around the handler.
-async fn with_fault(decision: Decision, req: Request, next: Next) -> Response {
+async fn with_fault(decision: Decision, action: &Action, call: &Call<'_>) -> Response {
     match decision {
         Decision::Error {
             status,
@@ -148,13 +142,12 @@ async fn with_fault(decision: Decision, req: Request, next: Next) -> Response {
         } => injected_error(status, &code, &message),
         Decision::Delay(d) => {
             tokio::time::sleep(d).await;
-            next.run(req).await
+            into_response(dispatch(action, call).await)
         }
         Decision::Drop => lost_answer(),
         Decision::After(after) => {
             // The request runs to completion (and commits) whatever happens to its answer.
-            let resp = next.run(req).await;
-            drop(resp);
+            drop(dispatch(action, call).await);
             match after {
                 AfterCommit::Error => ApiError::new(
                     ErrorCode::InternalServerError,
@@ -186,14 +179,23 @@ fn lost_answer() -> Response {
     Response::new(Body::from_stream(stream))
 }
 
+/// A request that passed every check, ready for its handler.
+struct Prepared {
+    action: Action,
+    ctx: Ctx,
+    headers: HeaderMap,
+    body: Bytes,
+    fault: Option<Decision>,
+}
+
 /// Reads and checks everything about a request before its handler; decides its fault, if any.
 async fn prepare(
     st: &AppState,
     req: Request,
     base_nanos: i64,
-    now_nanos: i64,
-) -> Result<(Request, Option<Decision>), ApiError> {
-    let (mut parts, body) = req.into_parts();
+    now: UnixNanos,
+) -> Result<Prepared, ApiError> {
+    let (parts, body) = req.into_parts();
     let authority = parts
         .uri
         .authority()
@@ -201,10 +203,7 @@ async fn prepare(
         .or_else(|| header_str(&parts.headers, headers::HOST).map(str::to_string))
         .unwrap_or_default();
     let project = project_from_host(&authority, &st.config.endpoint_domain);
-    let query: Vec<(String, String)> =
-        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
-            .into_owned()
-            .collect();
+    let query = Query::parse(parts.uri.query().unwrap_or(""));
     if let Some(len) =
         header_str(&parts.headers, "content-length").and_then(|v| v.parse::<usize>().ok())
     {
@@ -217,29 +216,30 @@ async fn prepare(
         .map_err(|_| too_large(super::MAX_WIRE_BODY + 1))?;
     // Clients date their requests by their own clocks: skew is checked against the base
     // clock, so moving the emulator's virtual time does not break signatures.
-    check_auth(st, &parts, &query, base_nanos)?;
+    check_auth(st, &parts, query.pairs(), base_nanos)?;
+    let action = Action::parse(&parts.method, parts.uri.path(), &query, project.is_some())?;
+    let fault = if st.faults.active() {
+        let info = RequestInfo::of(&action, &query, project.as_deref());
+        st.faults.decide(&info, now.nanos())
+    } else {
+        None
+    };
     let client = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let decision = if st.faults.active() {
-        let info = crate::faults::classify(
-            parts.method.as_str(),
-            parts.uri.path(),
-            &query,
-            project.as_deref(),
-        );
-        st.faults.decide(&info, now_nanos)
-    } else {
-        None
-    };
-    parts.extensions.insert(Ctx {
-        project,
-        query: Arc::new(query),
-        now_nanos,
-        client,
-    });
-    Ok((Request::from_parts(parts, Body::from(body)), decision))
+    Ok(Prepared {
+        action,
+        ctx: Ctx {
+            project,
+            query,
+            now,
+            client,
+        },
+        headers: parts.headers,
+        body,
+        fault,
+    })
 }
 
 fn too_large(len: usize) -> ApiError {
@@ -378,27 +378,6 @@ fn check_skew(
     }
     Ok(())
 }
-
-/// The path parameters of a route, with axum's rejection turned into an SLS error.
-pub struct SlsPath<T>(pub T);
-
-impl<S, T> FromRequestParts<S> for SlsPath<T>
-where
-    S: Send + Sync,
-    T: serde::de::DeserializeOwned + Send,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|p| SlsPath(p.0))
-            .map_err(|e| ApiError::param(format!("invalid path: {e}")))
-    }
-}
-
-/// The buffered request body (always present after the middleware).
-pub type RawBody = Bytes;
 
 /// Parses a JSON request body into an object, or `PostBodyInvalid`.
 pub fn json_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
