@@ -258,6 +258,12 @@ impl From<StorageError> for ApiError {
     }
 }
 
+impl From<crate::model::names::ValidationError> for ApiError {
+    fn from(e: crate::model::names::ValidationError) -> Self {
+        ApiError::param(e.0)
+    }
+}
+
 impl From<crate::model::assignment::HeartbeatError> for ApiError {
     fn from(e: crate::model::assignment::HeartbeatError) -> Self {
         ApiError::new(ErrorCode::NotExistConsumerWithBody, e.to_string())

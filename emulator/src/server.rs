@@ -72,12 +72,7 @@ impl Emulator {
             .iter()
             .filter_map(|l| l.local_addr().ok())
             .collect();
-        let state = AppState {
-            store,
-            clock: Arc::new(VirtualClock::new(clock)),
-            faults: Faults::new(config.fault_seed),
-            config: Arc::new(config),
-        };
+        let state = AppState::new(store, clock, config);
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
         for listener in listeners {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::clock::VirtualClock;
+use crate::clock::{Clock, VirtualClock};
 use crate::config::Config;
 use crate::faults::Faults;
 use crate::storage::Store;
@@ -18,4 +18,17 @@ pub struct AppState {
     pub faults: Faults,
     /// Configuration.
     pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// The state for an opened store: fault layer seeded from `config.fault_seed`, the
+    /// emulator's clock on top of `clock`.
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: Config) -> AppState {
+        AppState {
+            store,
+            clock: Arc::new(VirtualClock::new(clock)),
+            faults: Faults::new(config.fault_seed),
+            config: Arc::new(config),
+        }
+    }
 }

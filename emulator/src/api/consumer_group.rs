@@ -12,6 +12,7 @@ use sls_protocol::types::ShardId;
 use super::request::json_object;
 use super::Call;
 use crate::error::{ApiError, ErrorCode};
+use crate::model::names::{ConsumerGroupName, ConsumerName};
 use crate::storage::ConsumerGroup;
 
 /// ListConsumerGroup.
@@ -33,7 +34,7 @@ pub(super) async fn create(c: &Call<'_>, logstore: &str) -> Result<Response, Api
         Some(Value::String(s)) => s.clone(),
         _ => return Err(ApiError::param("consumerGroup (a string) is required")),
     };
-    check_name(&name)?;
+    let name = ConsumerGroupName::parse(&name)?.as_str().to_string();
     let timeout = timeout_field(&obj)?.ok_or_else(|| ApiError::param("timeout is required"))?;
     let order = order_field(&obj)?.unwrap_or(false);
     c.st.store.create_consumer_group(
@@ -76,21 +77,6 @@ pub(super) async fn delete(
     Ok(().into_response())
 }
 
-/// Consumer group names: 1–128 of `[0-9a-zA-Z_-]` (the official Java client's rule).
-fn check_name(name: &str) -> Result<(), ApiError> {
-    let ok = (1..=128).contains(&name.len())
-        && name
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::param(format!(
-            "consumer group name {name:?} is invalid: 1-128 characters of a-z, A-Z, 0-9, '_' and '-'"
-        )))
-    }
-}
-
 fn timeout_field(obj: &serde_json::Map<String, Value>) -> Result<Option<u32>, ApiError> {
     match obj.get("timeout") {
         None | Some(Value::Null) => Ok(None),
@@ -116,10 +102,8 @@ fn order_field(obj: &serde_json::Map<String, Value>) -> Result<Option<bool>, Api
 pub(super) fn heartbeat(c: &Call<'_>, logstore: &str, group: &str) -> Result<Response, ApiError> {
     let (st, ctx, body) = (c.st, c.ctx, c.body);
     let project = ctx.project()?;
-    let consumer = ctx
-        .param("consumer")
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| ApiError::param("consumer is required"))?;
+    let consumer = ConsumerName::parse(ctx.param("consumer"))?;
+    let consumer = consumer.as_str();
     let claims: Vec<i64> = if body.iter().all(u8::is_ascii_whitespace) {
         Vec::new()
     } else {

@@ -7,6 +7,7 @@ mod bad_input;
 mod consumer_groups;
 mod durability;
 mod faults;
+mod router;
 mod seqid;
 mod shards;
 mod support;
