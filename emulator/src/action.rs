@@ -34,8 +34,11 @@ pub enum PutRoute {
 }
 
 /// One SLS API call with the names its path and query carry. Projects come from the Host
-/// (see [`crate::model::host`]); `project` here is only whether one was named.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// (see [`crate::model::host`]). [`ActionKind`], the same list without the data (what fault
+/// rules and logs name), is derived from it.
+#[derive(Debug, Clone, PartialEq, Eq, strum::EnumDiscriminants)]
+#[strum_discriminants(name(ActionKind), derive(Hash, Serialize, Deserialize))]
+#[strum_discriminants(doc = "An [`Action`] without its data: what fault rules and logs name.")]
 pub enum Action {
     /// `POST /` (name in the body, else the Host).
     CreateProject,
@@ -167,37 +170,6 @@ pub enum Action {
     },
 }
 
-/// An [`Action`] without its data: what fault rules and logs name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[allow(missing_docs)] // each is the Action of the same name
-pub enum ActionKind {
-    CreateProject,
-    ListProject,
-    GetProject,
-    UpdateProject,
-    DeleteProject,
-    CreateLogStore,
-    ListLogStores,
-    GetLogStore,
-    UpdateLogStore,
-    DeleteLogStore,
-    PutLogs,
-    ListShards,
-    SplitShard,
-    MergeShards,
-    DeleteShard,
-    GetCursor,
-    GetCursorTime,
-    PullLogs,
-    CreateConsumerGroup,
-    ListConsumerGroup,
-    UpdateConsumerGroup,
-    DeleteConsumerGroup,
-    ConsumerGroupHeartBeat,
-    ConsumerGroupUpdateCheckPoint,
-    GetCheckPoint,
-}
-
 /// The query parameters of a request, decoded, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query(Vec<(String, String)>);
@@ -312,34 +284,7 @@ impl Action {
 
     /// The variant without its data.
     pub fn kind(&self) -> ActionKind {
-        use ActionKind as K;
-        match self {
-            Action::CreateProject => K::CreateProject,
-            Action::ListProject => K::ListProject,
-            Action::GetProject => K::GetProject,
-            Action::UpdateProject => K::UpdateProject,
-            Action::DeleteProject => K::DeleteProject,
-            Action::CreateLogStore => K::CreateLogStore,
-            Action::ListLogStores => K::ListLogStores,
-            Action::GetLogStore { .. } => K::GetLogStore,
-            Action::UpdateLogStore { .. } => K::UpdateLogStore,
-            Action::DeleteLogStore { .. } => K::DeleteLogStore,
-            Action::PutLogs { .. } => K::PutLogs,
-            Action::ListShards { .. } => K::ListShards,
-            Action::SplitShard { .. } => K::SplitShard,
-            Action::MergeShards { .. } => K::MergeShards,
-            Action::DeleteShard { .. } => K::DeleteShard,
-            Action::GetCursor { .. } => K::GetCursor,
-            Action::GetCursorTime { .. } => K::GetCursorTime,
-            Action::PullLogs { .. } => K::PullLogs,
-            Action::CreateConsumerGroup { .. } => K::CreateConsumerGroup,
-            Action::ListConsumerGroup { .. } => K::ListConsumerGroup,
-            Action::UpdateConsumerGroup { .. } => K::UpdateConsumerGroup,
-            Action::DeleteConsumerGroup { .. } => K::DeleteConsumerGroup,
-            Action::ConsumerGroupHeartBeat { .. } => K::ConsumerGroupHeartBeat,
-            Action::ConsumerGroupUpdateCheckPoint { .. } => K::ConsumerGroupUpdateCheckPoint,
-            Action::GetCheckPoint { .. } => K::GetCheckPoint,
-        }
+        ActionKind::from(self)
     }
 
     /// The logstore the action names, if any.
