@@ -253,7 +253,12 @@ impl From<StorageError> for ApiError {
                 ErrorCode::InvalidSequenceId,
                 format!("{e}; nothing was stored"),
             ),
-            other => ApiError::internal(other),
+            // Exhaustive on purpose: a new storage error must choose its SLS code here
+            // rather than fall into a 500.
+            e @ (StorageError::Sled(_)
+            | StorageError::Commit(_)
+            | StorageError::Io(_)
+            | StorageError::Corrupt { .. }) => ApiError::internal(e),
         }
     }
 }
