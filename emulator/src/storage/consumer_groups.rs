@@ -390,7 +390,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Durability;
     use crate::storage::{records, LogstoreRecord, ProjectRecord, SplitAt};
     use sls_protocol::cursor::encode_cursor;
 
@@ -409,8 +408,7 @@ mod tests {
 
     #[tokio::test]
     async fn deleting_a_shard_drops_its_data_floor_and_checkpoints() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("data"), Durability::Buffered).unwrap();
+        let (store, _dir) = Store::open_temporary();
         store.create_project(ProjectRecord::new("p", 0)).unwrap();
         store
             .create_logstore(LogstoreRecord::new("p", "l", 0), 1, NOW)

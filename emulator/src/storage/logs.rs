@@ -323,13 +323,14 @@ mod tests {
     const NOW: i64 = 1_700_000_000_000_000_000;
     const KEY: u128 = 0x4000_0000_0000_0000_0000_0000_0000_0001;
 
-    fn store_in(dir: &std::path::Path, shards: u32) -> Store {
-        let store = Store::open(&dir.join("data"), Durability::Fsync).unwrap();
+    /// A temporary store with logstore `p/l` of `shards` shards.
+    fn store_with(shards: u32) -> (Store, tempfile::TempDir) {
+        let (store, dir) = Store::open_temporary();
         store.create_project(ProjectRecord::new("p", 0)).unwrap();
         store
             .create_logstore(LogstoreRecord::new("p", "l", 0), shards, NOW)
             .unwrap();
-        store
+        (store, dir)
     }
 
     /// Writes `group` to the shard holding `key` with sequence id `seqid`.
@@ -357,8 +358,7 @@ mod tests {
 
     #[tokio::test]
     async fn only_ids_above_the_last_are_stored_per_hash_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path(), 1);
+        let (store, _dir) = store_with(1);
         let other = KEY + 1;
         // A key seen for the first time takes any id, 0 included.
         put(&store, KEY, 5, b"a").await.unwrap();
@@ -378,8 +378,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_writes_with_one_id_store_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path(), 2);
+        let (store, _dir) = store_with(2);
         for seqid in 0..20u64 {
             let writers: Vec<_> = (0..8)
                 .map(|w| {
@@ -404,8 +403,7 @@ mod tests {
 
     #[tokio::test]
     async fn records_follow_the_key_through_split_merge_and_shard_delete() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path(), 1);
+        let (store, _dir) = store_with(1);
         put(&store, KEY, 10, b"in parent").await.unwrap();
         // Split at the key itself: it lands at the begin of the right child.
         let split = store
@@ -429,12 +427,11 @@ mod tests {
 
     #[tokio::test]
     async fn records_survive_a_reopen_and_die_with_the_logstore() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path(), 2);
+        let (store, dir) = store_with(2);
         put(&store, KEY, 3, b"a").await.unwrap();
         let old_id = store.logstore("p", "l").unwrap().id;
         drop(store);
-        let store = Store::open(&dir.path().join("data"), Durability::Fsync).unwrap();
+        let store = Store::open(dir.path(), Durability::Fsync).unwrap();
         assert!(is_refused(put(&store, KEY, 3, b"replay").await, 3));
         let ls = store.logstore("p", "l").unwrap();
         let shard = ls.route(KEY).unwrap();

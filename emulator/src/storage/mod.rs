@@ -217,6 +217,19 @@ impl Store {
         })
     }
 
+    /// A store in a fresh temporary folder, for tests. The folder lives as long as the
+    /// returned [`tempfile::TempDir`]; reopen it with `Store::open(dir.path(), Durability::Fsync)`.
+    ///
+    /// # Panics
+    /// If the folder cannot be created or opened (a test environment problem).
+    #[cfg(any(test, feature = "test-util"))]
+    #[allow(clippy::expect_used)]
+    pub fn open_temporary() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let store = Store::open(dir.path(), Durability::Fsync).expect("open a temporary store");
+        (store, dir)
+    }
+
     /// Waits until every change made before the call is durable (no-op when buffered).
     pub async fn commit(&self) -> Result<()> {
         match &self.inner.committer {
