@@ -170,6 +170,8 @@ impl Store {
         now_secs: u32,
         id: Option<SeqId>,
     ) -> Result<u64> {
+        #[cfg(test)]
+        self.pause_point().await;
         let seq = {
             let mut st = shard.lock_append();
             if ls.deleted.load(Ordering::SeqCst) {

@@ -18,6 +18,8 @@
 mod commit;
 mod consumer_groups;
 mod logs;
+#[cfg(test)]
+mod race_test;
 mod records;
 mod shards;
 
@@ -130,6 +132,20 @@ struct Inner {
     /// never across an await.
     catalog: RwLock<BTreeMap<String, ProjectEntry>>,
     committer: Option<Committer>,
+    /// Test-only pause point of the write path, between routing and the shard's append lock.
+    #[cfg(test)]
+    pause: Mutex<Option<Arc<PausePoint>>>,
+}
+
+/// Lets a test stop one write after it picked its shard and before it locks it, to run
+/// something (a split) in that window. Compiled into test builds only.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct PausePoint {
+    /// Notified when the write reaches the point.
+    pub reached: tokio::sync::Notify,
+    /// Notify to let it go on.
+    pub resume: tokio::sync::Notify,
 }
 
 #[derive(Debug)]
@@ -213,6 +229,8 @@ impl Store {
                 meta,
                 catalog: RwLock::new(catalog),
                 committer,
+                #[cfg(test)]
+                pause: Mutex::new(None),
             }),
         })
     }
@@ -235,6 +253,29 @@ impl Store {
         match &self.inner.committer {
             Some(c) => c.commit().await.map_err(StorageError::Commit),
             None => Ok(()),
+        }
+    }
+
+    /// Makes the next write stop at its pause point until the returned handle resumes it.
+    #[cfg(test)]
+    pub(crate) fn pause_next_write(&self) -> Arc<PausePoint> {
+        let p = Arc::new(PausePoint::default());
+        *self.inner.pause.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
+        p
+    }
+
+    /// Where a write waits when a test asked for it (nothing in other builds).
+    #[cfg(test)]
+    async fn pause_point(&self) {
+        let p = self
+            .inner
+            .pause
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(p) = p {
+            p.reached.notify_one();
+            p.resume.notified().await;
         }
     }
 
