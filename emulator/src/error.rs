@@ -233,6 +233,9 @@ impl From<StorageError> for ApiError {
                 format!("logstore {l} already exists"),
             ),
             StorageError::NoWritableShard(msg) => ApiError::param(msg),
+            e @ StorageError::WriteQuotaExceeded(_) => {
+                ApiError::new(ErrorCode::ShardWriteQuotaExceed, e.to_string())
+            }
             StorageError::InvalidShardOperation(msg) => ApiError::param(msg),
             StorageError::ConsumerGroupNotExist(g) => ApiError::new(
                 ErrorCode::ConsumerGroupNotExist,

@@ -15,9 +15,10 @@ use std::sync::Arc;
 
 use super::extract::{header_str, Ctx};
 use crate::error::{ApiError, ErrorCode};
-use crate::faults::QuotaKind;
+use crate::faults::{Faults, QuotaKind};
 use crate::state::AppState;
-use crate::storage::{Logstore, SeqId, Shard, StorageError};
+use crate::storage::{Logstore, PutLogs, Route, Shard, StorageError, WriteAdmission};
+use sls_protocol::types::{ShardId, UnixNanos};
 
 /// Largest uncompressed PutLogs body (SLS-API.md §11).
 pub const MAX_RAW_BODY: usize = 10 * 1024 * 1024;
@@ -38,10 +39,10 @@ pub enum Target {
 /// PutLogs: decompress, validate, route, append durably, answer 200 with an empty body.
 ///
 /// With `seqid=` (only with a hash key, as the Java SDK sends it) the write is stored only if
-/// its sequence id is above the last one stored for the key ([`Store::append_once`]); a
+/// its sequence id is above the last one stored for the key ([`Store::put_logs`]); a
 /// LogGroup without logs stores and records nothing either way.
 ///
-/// [`Store::append_once`]: crate::storage::Store::append_once
+/// [`Store::put_logs`]: crate::storage::Store::put_logs
 pub async fn put_logs(
     st: &AppState,
     ctx: &Ctx,
@@ -50,49 +51,47 @@ pub async fn put_logs(
     target: Target,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let seq_id = seq_id(ctx, target)?;
-    let ls = st.store.logstore(ctx.project()?, logstore)?;
+    let seqid = seq_id(ctx, target)?;
+    let project = ctx.project()?;
+    // LogStoreNotExist comes before any body error, as it always did.
+    st.store.logstore(project, logstore)?;
     if header_str(headers, h::X_LOG_MODE).is_some_and(|m| m.eq_ignore_ascii_case("batch_group")) {
         return Err(ApiError::param(
             "x-log-mode: batch_group is not supported by sls-emu",
         ));
     }
-    let (mut group, logs) = decode_log_group(headers, body)?;
+    let (group, logs) = decode_log_group(headers, body)?;
     if logs == 0 {
         // Nothing to store; SLS clients (Go) skip such requests themselves.
         return Ok(StatusCode::OK.into_response());
     }
-    let shard = match target {
-        Target::LoadBalance => ls.pick_shard()?,
-        Target::HashKey(k) => ls.route(k)?,
+    let route = match target {
+        Target::LoadBalance => Route::LoadBalance,
+        Target::HashKey(key) => Route::HashKey { key, seqid },
     };
-    let quota = st.faults.quotas();
-    if !quota.admit(
-        QuotaKind::Write,
-        ls.id,
-        shard.id,
-        group.len() as u64,
-        ctx.now_nanos,
-    ) {
-        return Err(ApiError::new(
-            ErrorCode::ShardWriteQuotaExceed,
-            format!("shard {} write quota exceeded", shard.id),
-        ));
-    }
-    let now = u32::try_from(ctx.now_secs()).unwrap_or(u32::MAX);
-    if ls.append_meta() {
-        let ip = ctx.client.map(|a| a.ip().to_string()).unwrap_or_default();
-        group.extend(proto::encode_log_group_tag(
-            b"__receive_time__",
-            now.to_string().as_bytes(),
-        ));
-        group.extend(proto::encode_log_group_tag(b"__client_ip__", ip.as_bytes()));
-    }
-    match seq_id {
-        None => st.store.append(&ls, &shard, &group, now).await?,
-        Some(id) => st.store.append_once(&ls, &shard, &group, now, id).await?,
-    };
+    st.store
+        .put_logs(PutLogs {
+            project,
+            logstore,
+            route,
+            group,
+            client_ip: ctx.client.map(|a| a.ip()),
+            now: UnixNanos(ctx.now_nanos),
+            admit: &WriteQuota(&st.faults),
+        })
+        .await?;
     Ok(StatusCode::OK.into_response())
+}
+
+/// The write-quota hook of the store's put path: the fault injector's write quotas.
+struct WriteQuota<'a>(&'a Faults);
+
+impl WriteAdmission for WriteQuota<'_> {
+    fn admit(&self, logstore_id: u64, shard: ShardId, bytes: u64, now: UnixNanos) -> bool {
+        self.0
+            .quotas()
+            .admit(QuotaKind::Write, logstore_id, shard.0, bytes, now.0)
+    }
 }
 
 /// The write's `seqid=` with its hash key, if it has one.
@@ -101,13 +100,13 @@ pub async fn put_logs(
 /// to `/shards/route` requests alone (aliyun/aliyun-log-java-sdk `Client.java`, `PutLogs`).
 /// So: a decimal u64 (no sign, no spaces), and a `seqid` without a hash key is refused rather
 /// than ignored, since the writer believes its replays are safe.
-fn seq_id(ctx: &Ctx, target: Target) -> Result<Option<SeqId>, ApiError> {
+fn seq_id(ctx: &Ctx, target: Target) -> Result<Option<u64>, ApiError> {
     let Some(text) = ctx.param("seqid") else {
         return Ok(None);
     };
     let seqid = parse_seqid(text)?;
     match target {
-        Target::HashKey(hash_key) => Ok(Some(SeqId { hash_key, seqid })),
+        Target::HashKey(_) => Ok(Some(seqid)),
         Target::LoadBalance => Err(ApiError::param(
             "seqid needs a hash key: send the write to /shards/route?key=<hash key>&seqid=<n>",
         )),

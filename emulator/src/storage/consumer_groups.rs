@@ -414,8 +414,16 @@ mod tests {
             .create_logstore(LogstoreRecord::new("p", "l", 0), 1, NOW)
             .unwrap();
         let ls = store.logstore("p", "l").unwrap();
-        let parent = ls.shard(0).unwrap();
-        store.append(&ls, &parent, b"group", 1).await.unwrap();
+        let put = crate::storage::PutLogs {
+            project: "p",
+            logstore: "l",
+            route: crate::storage::Route::LoadBalance,
+            group: b"group".to_vec(),
+            client_ip: None,
+            now: sls_protocol::types::UnixNanos::from_secs(1),
+            admit: &crate::storage::AdmitAll,
+        };
+        store.put_logs(put).await.unwrap();
         for g in ["g1", "g2"] {
             let config = ConsumerGroup {
                 name: g.into(),

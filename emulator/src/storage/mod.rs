@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 pub use consumer_groups::{Checkpoint, CheckpointError, ConsumerGroup};
-pub use logs::{ReadBatch, SeqId, StoredGroup};
+pub use logs::{AdmitAll, PutLogs, PutOutcome, ReadBatch, Route, StoredGroup, WriteAdmission};
 pub use records::{LogstoreRecord, ProjectRecord, ShardRecord};
 pub use shards::SplitAt;
 
@@ -58,6 +58,9 @@ pub enum StorageError {
     /// A write found no readwrite shard to go to.
     #[error("{0}")]
     NoWritableShard(String),
+    /// The write quota of the shard the write went to is used up; nothing was stored.
+    #[error("shard {0} write quota exceeded")]
+    WriteQuotaExceeded(sls_protocol::types::ShardId),
     /// A write whose sequence id is not above the last one stored for its hash key.
     #[error(
         "seqid {seqid} for hash key {} is not above the last one stored, {last}",
@@ -558,8 +561,16 @@ impl Logstore {
             .ok_or(StorageError::ShardNotExist(id))
     }
 
+    /// The shard a write goes to now: the readwrite shard holding `key`, or round robin.
+    fn pick(&self, key: Option<u128>) -> Result<Arc<Shard>> {
+        match key {
+            Some(k) => self.route(k),
+            None => self.pick_shard(),
+        }
+    }
+
     /// A readwrite shard for a load-balanced write (round robin).
-    pub fn pick_shard(&self) -> Result<Arc<Shard>> {
+    fn pick_shard(&self) -> Result<Arc<Shard>> {
         let writable: Vec<Arc<Shard>> = self
             .shards()
             .into_iter()
@@ -578,7 +589,7 @@ impl Logstore {
     }
 
     /// The readwrite shard whose range holds `key`.
-    pub fn route(&self, key: u128) -> Result<Arc<Shard>> {
+    fn route(&self, key: u128) -> Result<Arc<Shard>> {
         self.shards()
             .into_iter()
             .find(|s| {

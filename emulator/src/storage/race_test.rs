@@ -1,7 +1,9 @@
 //! Writes racing shard splits: a write whose shard closes between routing and appending
 //! goes to the shard that holds its key now, and is never refused for it.
 
-use super::{LogstoreRecord, ProjectRecord, Result, SplitAt, Store};
+use sls_protocol::types::UnixNanos;
+
+use super::{AdmitAll, LogstoreRecord, ProjectRecord, PutLogs, Result, Route, SplitAt, Store};
 
 const NOW: i64 = 1_700_000_000_000_000_000;
 const KEY: u128 = 0x4000_0000_0000_0000_0000_0000_0000_0001;
@@ -17,10 +19,16 @@ fn store_with(shards: u32) -> (Store, tempfile::TempDir) {
 
 /// Writes `group` with hash key `key` as PutLogs does; returns the shard it landed in.
 async fn put(store: &Store, key: u128, group: &[u8]) -> Result<u32> {
-    let ls = store.logstore("p", "l")?;
-    let shard = ls.route(key)?;
-    store.append(&ls, &shard, group, 1).await?;
-    Ok(shard.id)
+    let put = PutLogs {
+        project: "p",
+        logstore: "l",
+        route: Route::HashKey { key, seqid: None },
+        group: group.to_vec(),
+        client_ip: None,
+        now: UnixNanos::from_secs(1),
+        admit: &AdmitAll,
+    };
+    Ok(store.put_logs(put).await?.shard.0)
 }
 
 /// Every LogGroup stored in a shard.

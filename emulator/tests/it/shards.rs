@@ -8,8 +8,11 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use sls_emulator::config::Durability;
 use sls_emulator::model::shard::{range_contains, ShardStatus};
-use sls_emulator::storage::{LogstoreRecord, ProjectRecord, SplitAt, Store};
+use sls_emulator::storage::{
+    AdmitAll, LogstoreRecord, ProjectRecord, PutLogs, Route, SplitAt, Store,
+};
 use sls_emulator::testing::TestServer;
+use sls_protocol::types::UnixNanos;
 
 use crate::support::{Client, Req};
 
@@ -209,11 +212,20 @@ proptest! {
             let rw: Vec<_> = ls.shards().into_iter().filter(|s| s.status() == ShardStatus::Readwrite).collect();
             match op {
                 Op::Write(key) => {
-                    let shard = ls.route(key).unwrap();
-                    prop_assert!(range_contains(shard.begin_key, shard.end_key, key));
                     let id = format!("log-{n}");
                     let group = sls_protocol::proto::Message::encode_to_vec(&crate::support::group(std::slice::from_ref(&id)));
-                    rt.block_on(store.append(&ls, &shard, &group, 1)).unwrap();
+                    let put = PutLogs {
+                        project: P,
+                        logstore: L,
+                        route: Route::HashKey { key, seqid: None },
+                        group,
+                        client_ip: None,
+                        now: UnixNanos::from_secs(1),
+                        admit: &AdmitAll,
+                    };
+                    let stored = rt.block_on(store.put_logs(put)).unwrap();
+                    let shard = ls.shard(stored.shard.0).unwrap();
+                    prop_assert!(range_contains(shard.begin_key, shard.end_key, key));
                     written.insert(id, key);
                 }
                 Op::Split(i, key) => {
