@@ -165,13 +165,15 @@ async fn start_emulator(durability: Durability, dir: &std::path::Path) -> Emulat
     let now = SystemClock.now_nanos();
     e.store()
         .create_project(sls_emulator::storage::ProjectRecord::new("bench-proj", 0))
+        .await
         .unwrap();
     e.store()
         .create_logstore(
             sls_emulator::storage::LogstoreRecord::new("bench-proj", "bench", 0),
             4,
-            now,
+            sls_protocol::types::UnixNanos(now),
         )
+        .await
         .unwrap();
     e
 }

@@ -44,16 +44,17 @@ pub async fn collection(
             let timeout =
                 timeout_field(&obj)?.ok_or_else(|| ApiError::param("timeout is required"))?;
             let order = order_field(&obj)?.unwrap_or(false);
-            st.store.create_consumer_group(
-                project,
-                &logstore,
-                ConsumerGroup {
-                    name,
-                    timeout,
-                    order,
-                },
-            )?;
-            st.store.commit().await?;
+            st.store
+                .create_consumer_group(
+                    project,
+                    &logstore,
+                    ConsumerGroup {
+                        name,
+                        timeout,
+                        order,
+                    },
+                )
+                .await?;
             Ok(().into_response())
         }
         m => Err(super::unsupported(
@@ -84,13 +85,14 @@ pub async fn item(
             let obj = json_object(&body)?;
             let (timeout, order) = (timeout_field(&obj)?, order_field(&obj)?);
             st.store
-                .update_consumer_group(project, &logstore, &group, timeout, order)?;
-            st.store.commit().await?;
+                .update_consumer_group(project, &logstore, &group, timeout, order)
+                .await?;
             Ok(().into_response())
         }
         (&Method::DELETE, _) => {
-            st.store.delete_consumer_group(project, &logstore, &group)?;
-            st.store.commit().await?;
+            st.store
+                .delete_consumer_group(project, &logstore, &group)
+                .await?;
             Ok(().into_response())
         }
         (&Method::POST, other) => Err(ApiError::param(format!(
@@ -202,17 +204,18 @@ async fn update_checkpoint(
             ))
         }
     };
-    st.store.update_checkpoint(
-        project,
-        logstore,
-        group,
-        consumer,
-        force,
-        shard,
-        checkpoint,
-        ctx.now_nanos,
-    )?;
-    st.store.commit().await?;
+    st.store
+        .update_checkpoint(
+            project,
+            logstore,
+            group,
+            consumer,
+            force,
+            shard,
+            checkpoint,
+            ctx.now_nanos,
+        )
+        .await?;
     Ok(().into_response())
 }
 

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
+use sls_protocol::types::UnixNanos;
 
 use super::extract::{json_object, Ctx, RawBody, SlsPath};
 use super::logs::{self, Target};
@@ -169,8 +170,8 @@ async fn create(st: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiEr
     let mut record = LogstoreRecord::new(project, name.as_str(), now);
     apply_settings(&mut record, &obj)?;
     st.store
-        .create_logstore(record, shard_count as u32, ctx.now_nanos)?;
-    st.store.commit().await?;
+        .create_logstore(record, shard_count as u32, UnixNanos(ctx.now_nanos))
+        .await?;
     Ok(().into_response())
 }
 
@@ -225,20 +226,20 @@ async fn update(st: &AppState, ctx: &Ctx, name: &str, body: &[u8]) -> Result<Res
     let mut probe = st.store.logstore(project, name)?.record();
     apply_settings(&mut probe, &obj)?;
     let now = ctx.now_secs();
-    st.store.update_logstore(project, name, |r| {
-        let shards = std::mem::take(&mut r.shards);
-        *r = LogstoreRecord {
-            shards,
-            last_modify_time: now,
-            ..probe
-        };
-    })?;
-    st.store.commit().await?;
+    st.store
+        .update_logstore(project, name, |r| {
+            let shards = std::mem::take(&mut r.shards);
+            *r = LogstoreRecord {
+                shards,
+                last_modify_time: now,
+                ..probe
+            };
+        })
+        .await?;
     Ok(().into_response())
 }
 
 async fn delete(st: &AppState, ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
-    st.store.delete_logstore(ctx.project()?, name)?;
-    st.store.commit().await?;
+    st.store.delete_logstore(ctx.project()?, name).await?;
     Ok(().into_response())
 }

@@ -63,13 +63,14 @@ async fn create(st: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiEr
         return Err(ApiError::param("dataRedundancyType must be LRS or ZRS"));
     }
     let now = ctx.now_secs();
-    st.store.create_project(ProjectRecord {
-        description,
-        resource_group_id: str_field(&obj, "resourceGroupId")?.unwrap_or_default(),
-        data_redundancy_type: redundancy,
-        ..ProjectRecord::new(name.as_str(), now)
-    })?;
-    st.store.commit().await?;
+    st.store
+        .create_project(ProjectRecord {
+            description,
+            resource_group_id: str_field(&obj, "resourceGroupId")?.unwrap_or_default(),
+            data_redundancy_type: redundancy,
+            ..ProjectRecord::new(name.as_str(), now)
+        })
+        .await?;
     Ok(().into_response())
 }
 
@@ -103,19 +104,19 @@ async fn update(st: &AppState, ctx: &Ctx, body: &[u8]) -> Result<Response, ApiEr
     let obj = json_object(body)?;
     let description = str_field(&obj, "description")?;
     let now = ctx.now_secs();
-    st.store.update_project(ctx.project()?, |p| {
-        if let Some(d) = description {
-            p.description = d;
-        }
-        p.last_modify_time = now;
-    })?;
-    st.store.commit().await?;
+    st.store
+        .update_project(ctx.project()?, |p| {
+            if let Some(d) = description {
+                p.description = d;
+            }
+            p.last_modify_time = now;
+        })
+        .await?;
     Ok(().into_response())
 }
 
 async fn delete(st: &AppState, ctx: &Ctx) -> Result<Response, ApiError> {
-    st.store.delete_project(ctx.project()?)?;
-    st.store.commit().await?;
+    st.store.delete_project(ctx.project()?).await?;
     Ok(().into_response())
 }
 

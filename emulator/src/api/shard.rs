@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use sls_protocol::hash::format_hash_key;
+use sls_protocol::types::UnixNanos;
 
 use super::extract::{Ctx, RawBody, SlsPath};
 use super::logs::{self, Target};
@@ -87,11 +88,14 @@ pub async fn item(
                 Some("split") => {
                     let at = split_at(&ctx)?;
                     st.store
-                        .split_shard(project, &logstore, id, at, ctx.now_nanos)?
+                        .split_shard(project, &logstore, id, at, UnixNanos(ctx.now_nanos))
+                        .await?
                 }
-                Some("merge") => st
-                    .store
-                    .merge_shard(project, &logstore, id, ctx.now_nanos)?,
+                Some("merge") => {
+                    st.store
+                        .merge_shard(project, &logstore, id, UnixNanos(ctx.now_nanos))
+                        .await?
+                }
                 other => {
                     return Err(ApiError::param(format!(
                         "action must be split or merge, got {:?}",
@@ -99,13 +103,11 @@ pub async fn item(
                     )))
                 }
             };
-            st.store.commit().await?;
             Ok(shards_json(&shards))
         }
         (&Method::DELETE, id) => {
             let id = parse_shard_id(id)?;
-            st.store.delete_shard(ctx.project()?, &logstore, id)?;
-            st.store.commit().await?;
+            st.store.delete_shard(ctx.project()?, &logstore, id).await?;
             Ok(().into_response())
         }
         _ => Err(super::unsupported(

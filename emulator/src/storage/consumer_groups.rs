@@ -111,14 +111,33 @@ pub(super) fn load(meta: &sled::Tree, ls: u64) -> Result<BTreeMap<String, GroupR
     Ok(groups)
 }
 
-/// Removes every group record of a logstore.
-pub(super) fn remove_all(meta: &sled::Tree, ls: u64) -> Result<()> {
-    for prefix in [format!("cg/{ls}/"), format!("cp/{ls}/")] {
-        for item in meta.scan_prefix(prefix.as_bytes()) {
-            meta.remove(item?.0)?;
-        }
+/// Every group key of a logstore.
+pub(super) fn group_prefix(ls: u64) -> Vec<u8> {
+    format!("cg/{ls}/").into_bytes()
+}
+
+/// Every checkpoint key of a logstore.
+pub(super) fn checkpoint_prefix(ls: u64) -> Vec<u8> {
+    format!("cp/{ls}/").into_bytes()
+}
+
+/// Adds the removal of every group's checkpoint of `shard` to `batch`.
+pub(super) fn remove_shard_checkpoints(
+    batch: &mut sled::Batch,
+    ls: u64,
+    groups: &BTreeMap<String, GroupRuntime>,
+    shard: u32,
+) {
+    for name in groups.keys() {
+        batch.remove(checkpoint_key(ls, name, shard));
     }
-    Ok(())
+}
+
+/// Forgets every group's checkpoint of `shard` in memory (after the batch above).
+pub(super) fn forget_shard(groups: &mut BTreeMap<String, GroupRuntime>, shard: u32) {
+    for g in groups.values_mut() {
+        g.checkpoints.remove(&shard);
+    }
 }
 
 /// What SLS checks of a checkpoint: base64, padded or not (any payload: clients store cursors,
@@ -178,38 +197,40 @@ impl Store {
     }
 
     /// CreateConsumerGroup.
-    pub fn create_consumer_group(
+    pub async fn create_consumer_group(
         &self,
         project: &str,
         logstore: &str,
         config: ConsumerGroup,
     ) -> Result<()> {
-        let ls = self.logstore(project, logstore)?;
-        let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
-        if groups.contains_key(&config.name) {
-            return Err(StorageError::ConsumerGroupAlreadyExist(config.name));
+        {
+            let ls = self.logstore(project, logstore)?;
+            let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
+            if groups.contains_key(&config.name) {
+                return Err(StorageError::ConsumerGroupAlreadyExist(config.name));
+            }
+            if groups.len() >= MAX_GROUPS {
+                return Err(StorageError::TooManyConsumerGroups(MAX_GROUPS));
+            }
+            self.inner
+                .meta
+                .insert(group_key(ls.id, &config.name), to_json(&config))?;
+            groups.insert(
+                config.name.clone(),
+                GroupRuntime {
+                    config,
+                    state: GroupState::default(),
+                    checkpoints: BTreeMap::new(),
+                    restored: false,
+                    grace_until: None,
+                },
+            );
         }
-        if groups.len() >= MAX_GROUPS {
-            return Err(StorageError::TooManyConsumerGroups(MAX_GROUPS));
-        }
-        self.inner
-            .meta
-            .insert(group_key(ls.id, &config.name), to_json(&config))?;
-        groups.insert(
-            config.name.clone(),
-            GroupRuntime {
-                config,
-                state: GroupState::default(),
-                checkpoints: BTreeMap::new(),
-                restored: false,
-                grace_until: None,
-            },
-        );
-        Ok(())
+        self.commit().await
     }
 
     /// UpdateConsumerGroup: takes effect at once, for live consumers too.
-    pub fn update_consumer_group(
+    pub async fn update_consumer_group(
         &self,
         project: &str,
         logstore: &str,
@@ -230,37 +251,37 @@ impl Store {
                 .insert(group_key(ls.id, group), to_json(&config))?;
             g.config = config;
             Ok(())
-        })
+        })?;
+        self.commit().await
     }
 
-    /// DeleteConsumerGroup: drops its consumers and checkpoints.
-    pub fn delete_consumer_group(&self, project: &str, logstore: &str, group: &str) -> Result<()> {
-        let ls = self.logstore(project, logstore)?;
-        let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
-        if !groups.contains_key(group) {
-            return Err(StorageError::ConsumerGroupNotExist(group.to_string()));
-        }
-        // sled first, then memory (as every other change here).
-        self.inner.meta.remove(group_key(ls.id, group))?;
-        for item in self
-            .inner
-            .meta
-            .scan_prefix(format!("cp/{}/{group}/", ls.id).as_bytes())
+    /// DeleteConsumerGroup: drops its consumers and checkpoints (one sled batch).
+    pub async fn delete_consumer_group(
+        &self,
+        project: &str,
+        logstore: &str,
+        group: &str,
+    ) -> Result<()> {
         {
-            self.inner.meta.remove(item?.0)?;
+            let ls = self.logstore(project, logstore)?;
+            let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
+            if !groups.contains_key(group) {
+                return Err(StorageError::ConsumerGroupNotExist(group.to_string()));
+            }
+            // sled first, then memory (as every other change here).
+            let mut batch = sled::Batch::default();
+            batch.remove(group_key(ls.id, group));
+            for item in self
+                .inner
+                .meta
+                .scan_prefix(format!("cp/{}/{group}/", ls.id).as_bytes())
+            {
+                batch.remove(item?.0);
+            }
+            self.inner.meta.apply_batch(batch)?;
+            groups.remove(group);
         }
-        groups.remove(group);
-        Ok(())
-    }
-
-    /// Drops every group's checkpoint of a (deleted) shard, in sled then in memory.
-    pub(super) fn remove_shard_checkpoints(&self, ls: &Logstore, shard: u32) -> Result<()> {
-        let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
-        for (name, g) in groups.iter_mut() {
-            self.inner.meta.remove(checkpoint_key(ls.id, name, shard))?;
-            g.checkpoints.remove(&shard);
-        }
-        Ok(())
+        self.commit().await
     }
 
     /// ListConsumerGroup, by name.
@@ -302,7 +323,7 @@ impl Store {
     /// ConsumerGroupUpdateCheckPoint. Without `force`, `consumer` must be alive and hold the
     /// shard (a shard in transfer counts as held, so its old owner can flush).
     #[allow(clippy::too_many_arguments)]
-    pub fn update_checkpoint(
+    pub async fn update_checkpoint(
         &self,
         project: &str,
         logstore: &str,
@@ -341,7 +362,8 @@ impl Store {
                 .insert(checkpoint_key(ls.id, group, shard), to_json(&cp))?;
             g.checkpoints.insert(shard, cp);
             Ok(())
-        })
+        })?;
+        self.commit().await
     }
 
     /// GetCheckPoint: one entry per existing shard (empty when never saved), or only `shard`
@@ -392,6 +414,7 @@ mod tests {
     use super::*;
     use crate::storage::{records, LogstoreRecord, ProjectRecord, SplitAt};
     use sls_protocol::cursor::encode_cursor;
+    use sls_protocol::types::UnixNanos;
 
     const NOW: i64 = 1_700_000_000_000_000_000;
 
@@ -409,9 +432,13 @@ mod tests {
     #[tokio::test]
     async fn deleting_a_shard_drops_its_data_floor_and_checkpoints() {
         let (store, _dir) = Store::open_temporary();
-        store.create_project(ProjectRecord::new("p", 0)).unwrap();
         store
-            .create_logstore(LogstoreRecord::new("p", "l", 0), 1, NOW)
+            .create_project(ProjectRecord::new("p", 0))
+            .await
+            .unwrap();
+        store
+            .create_logstore(LogstoreRecord::new("p", "l", 0), 1, UnixNanos(NOW))
+            .await
             .unwrap();
         let ls = store.logstore("p", "l").unwrap();
         let put = crate::storage::PutLogs {
@@ -430,16 +457,18 @@ mod tests {
                 timeout: 20,
                 order: false,
             };
-            store.create_consumer_group("p", "l", config).unwrap();
+            store.create_consumer_group("p", "l", config).await.unwrap();
         }
         let children = store
-            .split_shard("p", "l", 0, SplitAt::Even(2), NOW)
+            .split_shard("p", "l", 0, SplitAt::Even(2), UnixNanos(NOW))
+            .await
             .unwrap();
         let child = children[1].id;
         let cp = encode_cursor(NOW);
         for (g, shard) in [("g1", 0), ("g2", 0), ("g2", child)] {
             store
                 .update_checkpoint("p", "l", g, "", true, shard, &cp, NOW)
+                .await
                 .unwrap();
         }
         let floor = records::floor_key(ls.id, 0);
@@ -449,7 +478,7 @@ mod tests {
             .insert(&floor, &0u64.to_be_bytes())
             .unwrap();
 
-        store.delete_shard("p", "l", 0).unwrap();
+        store.delete_shard("p", "l", 0).await.unwrap();
 
         assert!(matches!(ls.shard(0), Err(StorageError::ShardNotExist(0))));
         let key = records::logstore_key("p", "l");
@@ -464,7 +493,7 @@ mod tests {
         assert_eq!(has_checkpoint(&store, &ls, "g2", child), (true, true));
         // Readwrite shards stay.
         assert!(matches!(
-            store.delete_shard("p", "l", child),
+            store.delete_shard("p", "l", child).await,
             Err(StorageError::InvalidShardOperation(_))
         ));
     }

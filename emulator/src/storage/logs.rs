@@ -82,6 +82,42 @@ pub(super) fn shard_range(shard: u32) -> std::ops::RangeInclusive<[u8; 12]> {
     key(shard, 0)..=key(shard, u64::MAX)
 }
 
+/// Removes the data of shards the layout does not list: what a crash between deleting a
+/// shard's metadata and its data leaves behind. One seek per shard present in the tree.
+pub(super) fn remove_unknown_shards(
+    tree: &sled::Tree,
+    known: &std::collections::BTreeSet<u32>,
+) -> Result<()> {
+    let mut from = key(0, 0);
+    while let Some((k, _)) = tree.range(from..).next().transpose()? {
+        let Some(shard) = k
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+        else {
+            break;
+        };
+        if shard == SEQID_PREFIX {
+            break;
+        }
+        if !known.contains(&shard) {
+            tracing::info!(shard, "removing the data of a deleted shard");
+            remove_shard_data(tree, shard)?;
+        }
+        from = key(shard + 1, 0);
+    }
+    Ok(())
+}
+
+/// Removes every LogGroup of one shard, in one batch.
+pub(super) fn remove_shard_data(tree: &sled::Tree, shard: u32) -> sled::Result<()> {
+    let mut batch = sled::Batch::default();
+    for item in tree.range(shard_range(shard)) {
+        batch.remove(item?.0);
+    }
+    tree.apply_batch(batch)
+}
+
 fn seq_of_key(k: &[u8]) -> Option<u64> {
     k.get(4..12)?.try_into().ok().map(u64::from_be_bytes)
 }
@@ -439,11 +475,15 @@ mod tests {
     const KEY: u128 = 0x4000_0000_0000_0000_0000_0000_0000_0001;
 
     /// A temporary store with logstore `p/l` of `shards` shards.
-    fn store_with(shards: u32) -> (Store, tempfile::TempDir) {
+    async fn store_with(shards: u32) -> (Store, tempfile::TempDir) {
         let (store, dir) = Store::open_temporary();
-        store.create_project(ProjectRecord::new("p", 0)).unwrap();
         store
-            .create_logstore(LogstoreRecord::new("p", "l", 0), shards, NOW)
+            .create_project(ProjectRecord::new("p", 0))
+            .await
+            .unwrap();
+        store
+            .create_logstore(LogstoreRecord::new("p", "l", 0), shards, UnixNanos(NOW))
+            .await
             .unwrap();
         (store, dir)
     }
@@ -479,7 +519,7 @@ mod tests {
 
     #[tokio::test]
     async fn only_ids_above_the_last_are_stored_per_hash_key() {
-        let (store, _dir) = store_with(1);
+        let (store, _dir) = store_with(1).await;
         let other = KEY + 1;
         // A key seen for the first time takes any id, 0 included.
         put(&store, KEY, 5, b"a").await.unwrap();
@@ -499,7 +539,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_writes_with_one_id_store_one() {
-        let (store, _dir) = store_with(2);
+        let (store, _dir) = store_with(2).await;
         for seqid in 0..20u64 {
             let writers: Vec<_> = (0..8)
                 .map(|w| {
@@ -524,11 +564,12 @@ mod tests {
 
     #[tokio::test]
     async fn records_follow_the_key_through_split_merge_and_shard_delete() {
-        let (store, _dir) = store_with(1);
+        let (store, _dir) = store_with(1).await;
         put(&store, KEY, 10, b"in parent").await.unwrap();
         // Split at the key itself: it lands at the begin of the right child.
         let split = store
-            .split_shard("p", "l", 0, SplitAt::Key(KEY), NOW + 1)
+            .split_shard("p", "l", 0, SplitAt::Key(KEY), UnixNanos(NOW + 1))
+            .await
             .unwrap();
         let (left, right) = (split[1].id, split[2].id);
         let ls = store.logstore("p", "l").unwrap();
@@ -536,9 +577,13 @@ mod tests {
         assert!(is_refused(put(&store, KEY, 10, b"replay").await, 10));
         put(&store, KEY, 11, b"in child").await.unwrap();
         // The parent's data can go: the record is the key's, not the shard's.
-        store.delete_shard("p", "l", 0).unwrap();
+        store.delete_shard("p", "l", 0).await.unwrap();
         assert!(is_refused(put(&store, KEY, 11, b"replay").await, 11));
-        let merged = store.merge_shard("p", "l", left, NOW + 2).unwrap()[0].id;
+        let merged = store
+            .merge_shard("p", "l", left, UnixNanos(NOW + 2))
+            .await
+            .unwrap()[0]
+            .id;
         assert_eq!(ls.route(KEY).unwrap().id, merged);
         assert!(is_refused(put(&store, KEY, 11, b"replay").await, 11));
         put(&store, KEY, 12, b"in merged").await.unwrap();
@@ -548,7 +593,7 @@ mod tests {
 
     #[tokio::test]
     async fn records_survive_a_reopen_and_die_with_the_logstore() {
-        let (store, dir) = store_with(2);
+        let (store, dir) = store_with(2).await;
         put(&store, KEY, 3, b"a").await.unwrap();
         let old_id = store.logstore("p", "l").unwrap().id;
         drop(store);
@@ -562,7 +607,7 @@ mod tests {
             "positions ignore records"
         );
 
-        store.delete_logstore("p", "l").unwrap();
+        store.delete_logstore("p", "l").await.unwrap();
         let old = store
             .inner
             .db
@@ -570,7 +615,8 @@ mod tests {
             .unwrap();
         assert!(old.is_empty(), "the records went with the logstore's tree");
         store
-            .create_logstore(LogstoreRecord::new("p", "l", 0), 2, NOW)
+            .create_logstore(LogstoreRecord::new("p", "l", 0), 2, UnixNanos(NOW))
+            .await
             .unwrap();
         put(&store, KEY, 0, b"fresh").await.unwrap();
     }

@@ -8,11 +8,15 @@ use super::{AdmitAll, LogstoreRecord, ProjectRecord, PutLogs, Result, Route, Spl
 const NOW: i64 = 1_700_000_000_000_000_000;
 const KEY: u128 = 0x4000_0000_0000_0000_0000_0000_0000_0001;
 
-fn store_with(shards: u32) -> (Store, tempfile::TempDir) {
+async fn store_with(shards: u32) -> (Store, tempfile::TempDir) {
     let (store, dir) = Store::open_temporary();
-    store.create_project(ProjectRecord::new("p", 0)).unwrap();
     store
-        .create_logstore(LogstoreRecord::new("p", "l", 0), shards, NOW)
+        .create_project(ProjectRecord::new("p", 0))
+        .await
+        .unwrap();
+    store
+        .create_logstore(LogstoreRecord::new("p", "l", 0), shards, UnixNanos(NOW))
+        .await
         .unwrap();
     (store, dir)
 }
@@ -41,7 +45,7 @@ fn stored(store: &Store, shard: u32) -> Vec<Vec<u8>> {
 
 #[tokio::test]
 async fn a_split_between_routing_and_appending_sends_the_write_to_the_child() {
-    let (store, _dir) = store_with(1);
+    let (store, _dir) = store_with(1).await;
     let pause = store.pause_next_write();
     let writer = tokio::spawn({
         let store = store.clone();
@@ -50,7 +54,8 @@ async fn a_split_between_routing_and_appending_sends_the_write_to_the_child() {
     // The write has picked shard 0 and not locked it yet: split it now.
     pause.reached.notified().await;
     let split = store
-        .split_shard("p", "l", 0, SplitAt::Key(KEY), NOW + 1)
+        .split_shard("p", "l", 0, SplitAt::Key(KEY), UnixNanos(NOW + 1))
+        .await
         .unwrap();
     let right = split[2].id;
     pause.resume.notify_one();

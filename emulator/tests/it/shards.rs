@@ -189,11 +189,19 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn new_store(dir: &std::path::Path) -> Store {
+async fn new_store(dir: &std::path::Path) -> Store {
     let store = Store::open(dir, Durability::Buffered).unwrap();
-    store.create_project(ProjectRecord::new(P, 0)).unwrap();
     store
-        .create_logstore(LogstoreRecord::new(P, L, 0), 2, 1_700_000_000_000_000_000)
+        .create_project(ProjectRecord::new(P, 0))
+        .await
+        .unwrap();
+    store
+        .create_logstore(
+            LogstoreRecord::new(P, L, 0),
+            2,
+            UnixNanos(1_700_000_000_000_000_000),
+        )
+        .await
         .unwrap();
     store
 }
@@ -205,7 +213,7 @@ proptest! {
     fn splits_and_merges_keep_a_partition_and_every_log_reads_once(ops in proptest::collection::vec(op(), 1..60)) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let store = new_store(dir.path());
+        let store = rt.block_on(new_store(dir.path()));
         let mut written: BTreeMap<String, u128> = BTreeMap::new();
         for (n, op) in ops.into_iter().enumerate() {
             let ls = store.logstore(P, L).unwrap();
@@ -238,13 +246,13 @@ proptest! {
                         SplitAt::Key(k) => k > s.begin_key && k < s.end_key,
                         SplitAt::Even(_) => s.end_key - s.begin_key >= 2,
                     };
-                    let r = store.split_shard(P, L, s.id, at, 1_800_000_000_000_000_000 + n as i64);
+                    let r = rt.block_on(store.split_shard(P, L, s.id, at, UnixNanos(1_800_000_000_000_000_000 + n as i64)));
                     prop_assert_eq!(r.is_ok(), inside, "{:?}", r);
                 }
                 Op::Merge(i) => {
                     let s = &rw[i % rw.len()];
                     let has_right = rw.iter().any(|r| r.begin_key == s.end_key);
-                    let r = store.merge_shard(P, L, s.id, 1_800_000_000_000_000_000 + n as i64);
+                    let r = rt.block_on(store.merge_shard(P, L, s.id, UnixNanos(1_800_000_000_000_000_000 + n as i64)));
                     prop_assert_eq!(r.is_ok(), has_right, "{:?}", r);
                 }
             }
