@@ -306,7 +306,12 @@ async fn fixed_work(n: usize) {
     let ranges: Vec<(i64, i64)> = ls
         .shards()
         .iter()
-        .map(|sh| (sh.cursor_of(sh.begin_seq()), sh.cursor_of(sh.end_seq())))
+        .map(|sh| {
+            (
+                sh.cursor_of(sh.begin_seq()).value(),
+                sh.cursor_of(sh.end_seq()).value(),
+            )
+        })
         .collect();
     let (logs, _) = read_all(e.addr(), &ranges, 100, 10).await;
     assert_eq!(logs, (n * 100) as u64);
@@ -365,7 +370,7 @@ fn main() {
             let ranges: Vec<(i64, i64)> = ls
                 .shards()
                 .iter()
-                .map(|sh| (sh.cursor_of(sh.begin_seq()), sh.cursor_of(sh.end_seq())))
+                .map(|sh| (sh.cursor_of(sh.begin_seq()).value(), sh.cursor_of(sh.end_seq()).value()))
                 .collect();
             let (logs, t) = read_all(e.addr(), &ranges, 1000, 1000).await;
             let emu = logs as f64 / t;

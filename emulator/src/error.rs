@@ -223,7 +223,7 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::ProjectNotExist(p) => ApiError::project_not_exist(&p),
             StorageError::LogStoreNotExist(l) => ApiError::logstore_not_exist(&l),
-            StorageError::ShardNotExist(s) => ApiError::shard_not_exist(s),
+            StorageError::ShardNotExist(s) => ApiError::shard_not_exist(s.0),
             StorageError::ProjectAlreadyExist(p) => ApiError::new(
                 ErrorCode::ProjectAlreadyExist,
                 format!("Project {p} already exist"),

@@ -14,6 +14,7 @@ use super::extract::{json_object, Ctx, RawBody, SlsPath};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::storage::ConsumerGroup;
+use sls_protocol::types::{ShardId, UnixNanos};
 
 /// `/logstores/{logstore}/consumergroups`.
 pub async fn collection(
@@ -165,13 +166,18 @@ fn heartbeat(
             )
         })?
     };
-    let claims: BTreeSet<u32> = claims
+    let claims: BTreeSet<ShardId> = claims
         .into_iter()
-        .filter_map(|s| u32::try_from(s).ok())
+        .filter_map(|s| u32::try_from(s).ok().map(ShardId))
         .collect();
-    let answer = st
-        .store
-        .heartbeat(project, logstore, group, consumer, claims, ctx.now_nanos)?;
+    let answer = st.store.heartbeat(
+        project,
+        logstore,
+        group,
+        consumer,
+        claims,
+        UnixNanos(ctx.now_nanos),
+    )?;
     Ok(Json(answer).into_response())
 }
 
@@ -211,9 +217,9 @@ async fn update_checkpoint(
             group,
             consumer,
             force,
-            shard,
+            ShardId(shard),
             checkpoint,
-            ctx.now_nanos,
+            UnixNanos(ctx.now_nanos),
         )
         .await?;
     Ok(().into_response())
@@ -229,7 +235,7 @@ fn get_checkpoints(
 ) -> Result<Response, ApiError> {
     let shard = match ctx.param("shard").filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(super::shard::parse_shard_id(s)?),
+        Some(s) => Some(ShardId(super::shard::parse_shard_id(s)?)),
     };
     let entries: Vec<Value> = st
         .store

@@ -7,7 +7,7 @@ use axum::Json;
 use prost::Message;
 use serde_json::json;
 use sls_protocol::compression::{self, CompressType};
-use sls_protocol::cursor::{decode_cursor, encode_cursor};
+use sls_protocol::cursor::decode_cursor;
 use sls_protocol::headers as h;
 use sls_protocol::proto::{self, LogGroup};
 
@@ -18,7 +18,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::faults::{Faults, QuotaKind};
 use crate::state::AppState;
 use crate::storage::{Logstore, PutLogs, Route, Shard, StorageError, WriteAdmission};
-use sls_protocol::types::{ShardId, UnixNanos};
+use sls_protocol::types::{Cursor, ShardId, UnixNanos};
 
 /// Largest uncompressed PutLogs body (SLS-API.md §11).
 pub const MAX_RAW_BODY: usize = 10 * 1024 * 1024;
@@ -198,7 +198,7 @@ fn locate(
     shard: u32,
 ) -> Result<(Arc<Logstore>, Arc<Shard>), ApiError> {
     let ls = st.store.logstore(ctx.project()?, logstore)?;
-    let shard = ls.shard(shard)?;
+    let shard = ls.shard(ShardId(shard))?;
     Ok((ls, shard))
 }
 
@@ -238,7 +238,7 @@ pub async fn get_cursor(
             blocking(move || store.seq_at_time(&ls, &sh, t)).await?
         }
     };
-    Ok(Json(json!({"cursor": encode_cursor(shard.cursor_of(seq))})).into_response())
+    Ok(Json(json!({"cursor": shard.cursor_of(seq).encode()})).into_response())
 }
 
 /// GetCursorTime: receive time of the group at `cursor` (the last group's, or now, at the end).
@@ -252,7 +252,7 @@ pub async fn get_cursor_time(
     let cursor = ctx
         .param("cursor")
         .ok_or_else(|| ApiError::param("cursor is required"))?;
-    let seq = shard.seq_of(decode_cursor(cursor)?)?;
+    let seq = shard.seq_of(Cursor::parse(cursor)?)?;
     let at = if seq < shard.end_seq() {
         seq
     } else {
@@ -286,7 +286,7 @@ pub async fn pull_logs(
         .param("end_cursor")
         .or_else(|| ctx.param("endCursor"))
         .filter(|c| !c.is_empty());
-    let from = shard.seq_of(cursor)?;
+    let from = shard.seq_of(Cursor::from_value(cursor))?;
     if !st
         .faults
         .quotas()
@@ -298,7 +298,7 @@ pub async fn pull_logs(
         ));
     }
     let until = match end_param {
-        Some(c) => shard.seq_of(decode_cursor(c)?)?,
+        Some(c) => shard.seq_of(Cursor::parse(c)?)?,
         None => u64::MAX,
     };
     let (store, sh, ls_id) = (st.store.clone(), shard.clone(), ls.id);
@@ -326,7 +326,7 @@ pub async fn pull_logs(
             hm.insert(name, v);
         }
     };
-    set(h::X_LOG_CURSOR, encode_cursor(shard.cursor_of(next)));
+    set(h::X_LOG_CURSOR, shard.cursor_of(next).encode());
     set(h::X_LOG_COUNT, n.to_string());
     set(h::X_LOG_BODYRAWSIZE, raw.len().to_string());
     set(
@@ -336,7 +336,7 @@ pub async fn pull_logs(
     if let Some(last) = batch.groups.last() {
         set(
             h::X_LOG_READ_LAST_CURSOR,
-            shard.cursor_of(last.seq).to_string(),
+            shard.cursor_of(last.seq).value().to_string(),
         );
         set(h::X_LOG_CURSOR_TIME, last.receive_time.to_string());
     }

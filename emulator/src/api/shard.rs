@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use sls_protocol::hash::format_hash_key;
-use sls_protocol::types::UnixNanos;
+use sls_protocol::types::{ShardId, UnixNanos};
 
 use super::extract::{Ctx, RawBody, SlsPath};
 use super::logs::{self, Target};
@@ -88,12 +88,18 @@ pub async fn item(
                 Some("split") => {
                     let at = split_at(&ctx)?;
                     st.store
-                        .split_shard(project, &logstore, id, at, UnixNanos(ctx.now_nanos))
+                        .split_shard(
+                            project,
+                            &logstore,
+                            ShardId(id),
+                            at,
+                            UnixNanos(ctx.now_nanos),
+                        )
                         .await?
                 }
                 Some("merge") => {
                     st.store
-                        .merge_shard(project, &logstore, id, UnixNanos(ctx.now_nanos))
+                        .merge_shard(project, &logstore, ShardId(id), UnixNanos(ctx.now_nanos))
                         .await?
                 }
                 other => {
@@ -107,7 +113,9 @@ pub async fn item(
         }
         (&Method::DELETE, id) => {
             let id = parse_shard_id(id)?;
-            st.store.delete_shard(ctx.project()?, &logstore, id).await?;
+            st.store
+                .delete_shard(ctx.project()?, &logstore, ShardId(id))
+                .await?;
             Ok(().into_response())
         }
         _ => Err(super::unsupported(

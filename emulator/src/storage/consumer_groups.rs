@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use sls_protocol::cursor::decode_cursor;
+use sls_protocol::types::{Cursor, ShardId, UnixNanos};
 
 use super::records::{from_json, to_json};
 use super::{Logstore, Result, StorageError, Store};
@@ -167,7 +167,7 @@ impl GroupRuntime {
                     .get(&s.id)
                     .map(|c| c.checkpoint.as_str())
                     .unwrap_or("");
-                let at_end = decode_cursor(cp).is_ok_and(|c| c == s.cursor_of(s.end_seq()));
+                let at_end = Cursor::parse(cp).is_ok_and(|c| c == s.cursor_of(s.end_seq()));
                 ShardNode {
                     id: s.id,
                     parents: s.parents.clone(),
@@ -296,27 +296,34 @@ impl Store {
     }
 
     /// ConsumerGroupHeartBeat: registers/refreshes `consumer` and returns the shards it may
-    /// consume.
+    /// consume. Nothing durable changes: liveness and ownership live in memory.
     pub fn heartbeat(
         &self,
         project: &str,
         logstore: &str,
         group: &str,
         consumer: &str,
-        claims: BTreeSet<u32>,
-        now_nanos: i64,
-    ) -> Result<Vec<u32>> {
+        claims: BTreeSet<ShardId>,
+        now: UnixNanos,
+    ) -> Result<Vec<ShardId>> {
+        let now_nanos = now.nanos();
         self.with_group(project, logstore, group, |ls, g| {
             let existing: BTreeSet<u32> = ls.shards().iter().map(|s| s.id).collect();
-            let claims: BTreeSet<u32> = claims.intersection(&existing).copied().collect();
+            let claims: BTreeSet<u32> = claims
+                .iter()
+                .map(|c| c.0)
+                .filter(|c| existing.contains(c))
+                .collect();
             let timeout = g.timeout_nanos();
             if g.restored && g.grace_until.is_none() {
                 g.grace_until = Some(now_nanos.saturating_add(timeout));
             }
             let rejoin = g.grace_until.is_some_and(|t| now_nanos < t);
             let assignable = g.assignable(ls);
-            Ok(g.state
-                .heartbeat(consumer, claims, &assignable, now_nanos, timeout, rejoin)?)
+            let answer =
+                g.state
+                    .heartbeat(consumer, claims, &assignable, now_nanos, timeout, rejoin)?;
+            Ok(answer.into_iter().map(ShardId).collect())
         })
     }
 
@@ -330,12 +337,13 @@ impl Store {
         group: &str,
         consumer: &str,
         force: bool,
-        shard: u32,
+        shard: ShardId,
         checkpoint: &str,
-        now_nanos: i64,
+        now: UnixNanos,
     ) -> Result<()> {
+        let (ShardId(shard), now_nanos) = (shard, now.nanos());
         self.with_group(project, logstore, group, |ls, g| {
-            ls.shard(shard)?;
+            ls.shard(ShardId(shard))?;
             if !is_base64(checkpoint) {
                 return Err(CheckpointError::InvalidCheckpoint(checkpoint.to_string()).into());
             }
@@ -373,14 +381,17 @@ impl Store {
         project: &str,
         logstore: &str,
         group: &str,
-        shard: Option<u32>,
-    ) -> Result<Vec<(u32, Checkpoint)>> {
+        shard: Option<ShardId>,
+    ) -> Result<Vec<(ShardId, Checkpoint)>> {
         self.with_group(project, logstore, group, |ls, g| {
             Ok(ls
                 .shards()
                 .iter()
-                .filter(|s| shard.is_none_or(|id| id == s.id))
-                .map(|s| (s.id, g.checkpoints.get(&s.id).cloned().unwrap_or_default()))
+                .filter(|s| shard.is_none_or(|id| id.0 == s.id))
+                .map(|s| {
+                    let cp = g.checkpoints.get(&s.id).cloned().unwrap_or_default();
+                    (ShardId(s.id), cp)
+                })
                 .collect())
         })
     }
@@ -391,9 +402,9 @@ impl Store {
         project: &str,
         logstore: &str,
         group: &str,
-    ) -> Result<BTreeMap<String, Vec<u32>>> {
+    ) -> Result<BTreeMap<String, Vec<ShardId>>> {
         self.with_group(project, logstore, group, |ls, g| {
-            let mut out: BTreeMap<String, Vec<u32>> = g
+            let mut out: BTreeMap<String, Vec<ShardId>> = g
                 .state
                 .consumers()
                 .into_iter()
@@ -401,7 +412,7 @@ impl Store {
                 .collect();
             for s in ls.shards() {
                 if let Some(o) = g.state.owner(s.id) {
-                    out.entry(o.to_string()).or_default().push(s.id);
+                    out.entry(o.to_string()).or_default().push(ShardId(s.id));
                 }
             }
             Ok(out)
@@ -414,7 +425,7 @@ mod tests {
     use super::*;
     use crate::storage::{records, LogstoreRecord, ProjectRecord, SplitAt};
     use sls_protocol::cursor::encode_cursor;
-    use sls_protocol::types::UnixNanos;
+    use sls_protocol::types::{ShardId, UnixNanos};
 
     const NOW: i64 = 1_700_000_000_000_000_000;
 
@@ -460,14 +471,14 @@ mod tests {
             store.create_consumer_group("p", "l", config).await.unwrap();
         }
         let children = store
-            .split_shard("p", "l", 0, SplitAt::Even(2), UnixNanos(NOW))
+            .split_shard("p", "l", ShardId(0), SplitAt::Even(2), UnixNanos(NOW))
             .await
             .unwrap();
         let child = children[1].id;
         let cp = encode_cursor(NOW);
         for (g, shard) in [("g1", 0), ("g2", 0), ("g2", child)] {
             store
-                .update_checkpoint("p", "l", g, "", true, shard, &cp, NOW)
+                .update_checkpoint("p", "l", g, "", true, ShardId(shard), &cp, UnixNanos(NOW))
                 .await
                 .unwrap();
         }
@@ -478,9 +489,12 @@ mod tests {
             .insert(&floor, &0u64.to_be_bytes())
             .unwrap();
 
-        store.delete_shard("p", "l", 0).await.unwrap();
+        store.delete_shard("p", "l", ShardId(0)).await.unwrap();
 
-        assert!(matches!(ls.shard(0), Err(StorageError::ShardNotExist(0))));
+        assert!(matches!(
+            ls.shard(ShardId(0)),
+            Err(StorageError::ShardNotExist(ShardId(0)))
+        ));
         let key = records::logstore_key("p", "l");
         let stored = store.inner.meta.get(&key).unwrap().unwrap();
         let stored: LogstoreRecord = from_json(&key, &stored).unwrap();
@@ -493,7 +507,7 @@ mod tests {
         assert_eq!(has_checkpoint(&store, &ls, "g2", child), (true, true));
         // Readwrite shards stay.
         assert!(matches!(
-            store.delete_shard("p", "l", child).await,
+            store.delete_shard("p", "l", ShardId(child)).await,
             Err(StorageError::InvalidShardOperation(_))
         ));
     }

@@ -243,7 +243,7 @@ pub struct PutOutcome {
 /// How many times a write follows its key to a new shard before giving up: each retry means a
 /// split or merge of its shard completed in between, so this only runs out under a storm of
 /// them.
-const MAX_REROUTES: usize = 16;
+pub(super) const MAX_REROUTES: usize = 16;
 
 /// What one attempt to append under a shard's lock found.
 enum Attempt {
@@ -512,7 +512,7 @@ mod tests {
     /// Every LogGroup stored in a shard.
     fn stored(store: &Store, shard: u32) -> Vec<Vec<u8>> {
         let ls = store.logstore("p", "l").unwrap();
-        let sh = ls.shard(shard).unwrap();
+        let sh = ls.shard(ShardId(shard)).unwrap();
         let batch = store.read(&ls, &sh, 0, u64::MAX, 1000, usize::MAX).unwrap();
         batch.groups.iter().map(|g| g.bytes.to_vec()).collect()
     }
@@ -568,7 +568,7 @@ mod tests {
         put(&store, KEY, 10, b"in parent").await.unwrap();
         // Split at the key itself: it lands at the begin of the right child.
         let split = store
-            .split_shard("p", "l", 0, SplitAt::Key(KEY), UnixNanos(NOW + 1))
+            .split_shard("p", "l", ShardId(0), SplitAt::Key(KEY), UnixNanos(NOW + 1))
             .await
             .unwrap();
         let (left, right) = (split[1].id, split[2].id);
@@ -577,10 +577,10 @@ mod tests {
         assert!(is_refused(put(&store, KEY, 10, b"replay").await, 10));
         put(&store, KEY, 11, b"in child").await.unwrap();
         // The parent's data can go: the record is the key's, not the shard's.
-        store.delete_shard("p", "l", 0).await.unwrap();
+        store.delete_shard("p", "l", ShardId(0)).await.unwrap();
         assert!(is_refused(put(&store, KEY, 11, b"replay").await, 11));
         let merged = store
-            .merge_shard("p", "l", left, UnixNanos(NOW + 2))
+            .merge_shard("p", "l", ShardId(left), UnixNanos(NOW + 2))
             .await
             .unwrap()[0]
             .id;

@@ -36,7 +36,7 @@ pub use logs::{AdmitAll, PutLogs, PutOutcome, ReadBatch, Route, StoredGroup, Wri
 pub use records::{LogstoreRecord, ProjectRecord, ShardRecord};
 pub use shards::SplitAt;
 
-use sls_protocol::types::UnixNanos;
+use sls_protocol::types::{Cursor, ShardId, UnixNanos};
 
 use crate::config::Durability;
 use crate::model::shard::{even_ranges, range_contains, ShardStatus};
@@ -53,7 +53,7 @@ pub enum StorageError {
     LogStoreNotExist(String),
     /// No shard of that id in the logstore.
     #[error("shard {0} does not exist")]
-    ShardNotExist(u32),
+    ShardNotExist(ShardId),
     /// A project of that name exists.
     #[error("project {0} already exists")]
     ProjectAlreadyExist(String),
@@ -632,26 +632,44 @@ impl Logstore {
     }
 
     /// The shard with id `id`.
-    pub fn shard(&self, id: u32) -> Result<Arc<Shard>> {
+    pub fn shard(&self, id: ShardId) -> Result<Arc<Shard>> {
         self.shards()
             .into_iter()
-            .find(|s| s.id == id)
+            .find(|s| s.id == id.0)
             .ok_or(StorageError::ShardNotExist(id))
     }
 
     /// The shard a write goes to now: the readwrite shard holding `key`, or round robin.
+    ///
+    /// Looks at a snapshot of the shard list and reads each status under its lock, so a split
+    /// or merge finishing in between can close a parent whose children are not in the
+    /// snapshot; when nothing is found and the list changed meanwhile, it looks again.
     fn pick(&self, key: Option<u128>) -> Result<Arc<Shard>> {
-        match key {
-            Some(k) => self.route(k),
-            None => self.pick_shard(),
+        let mut shards = self.shards();
+        let mut tries = 0;
+        loop {
+            let found = match key {
+                Some(k) => route_in(&shards, k),
+                None => self.pick_in(&shards),
+            };
+            let Err(e) = found else {
+                return found;
+            };
+            let now = self.shards();
+            let changed = now.len() != shards.len()
+                || now.iter().zip(&shards).any(|(a, b)| !Arc::ptr_eq(a, b));
+            if !changed || tries >= logs::MAX_REROUTES {
+                return Err(e);
+            }
+            tries += 1;
+            shards = now;
         }
     }
 
     /// A readwrite shard for a load-balanced write (round robin).
-    fn pick_shard(&self) -> Result<Arc<Shard>> {
-        let writable: Vec<Arc<Shard>> = self
-            .shards()
-            .into_iter()
+    fn pick_in(&self, shards: &[Arc<Shard>]) -> Result<Arc<Shard>> {
+        let writable: Vec<&Arc<Shard>> = shards
+            .iter()
             .filter(|s| s.status() == ShardStatus::Readwrite)
             .collect();
         if writable.is_empty() {
@@ -662,23 +680,14 @@ impl Logstore {
         let i = self.round_robin.fetch_add(1, Ordering::Relaxed) % writable.len();
         writable
             .get(i)
-            .cloned()
+            .map(|s| Arc::clone(s))
             .ok_or_else(|| StorageError::NoWritableShard("no readwrite shard".into()))
     }
 
     /// The readwrite shard whose range holds `key`.
+    #[cfg(test)]
     fn route(&self, key: u128) -> Result<Arc<Shard>> {
-        self.shards()
-            .into_iter()
-            .find(|s| {
-                s.status() == ShardStatus::Readwrite && range_contains(s.begin_key, s.end_key, key)
-            })
-            .ok_or_else(|| {
-                StorageError::NoWritableShard(format!(
-                    "no readwrite shard holds hash key {}",
-                    sls_protocol::hash::format_hash_key(key)
-                ))
-            })
+        self.pick(Some(key))
     }
 
     /// Whether writes get `__receive_time__`/`__client_ip__` tags.
@@ -693,6 +702,22 @@ impl Logstore {
     pub fn ttl_days(&self) -> u32 {
         self.record.read().unwrap_or_else(|e| e.into_inner()).ttl
     }
+}
+
+/// The readwrite shard of `shards` whose range holds `key`.
+fn route_in(shards: &[Arc<Shard>], key: u128) -> Result<Arc<Shard>> {
+    shards
+        .iter()
+        .find(|s| {
+            s.status() == ShardStatus::Readwrite && range_contains(s.begin_key, s.end_key, key)
+        })
+        .cloned()
+        .ok_or_else(|| {
+            StorageError::NoWritableShard(format!(
+                "no readwrite shard holds hash key {}",
+                sls_protocol::hash::format_hash_key(key)
+            ))
+        })
 }
 
 impl Shard {
@@ -746,21 +771,24 @@ impl Shard {
         self.visible.load(Ordering::Acquire)
     }
 
-    /// The cursor integer of a sequence number.
-    pub fn cursor_of(&self, seq: u64) -> i64 {
-        self.cursor_base
-            .saturating_add(i64::try_from(seq).unwrap_or(i64::MAX))
+    /// The cursor of a sequence number.
+    pub fn cursor_of(&self, seq: u64) -> Cursor {
+        Cursor::from_value(
+            self.cursor_base
+                .saturating_add(i64::try_from(seq).unwrap_or(i64::MAX)),
+        )
     }
 
-    /// The sequence number a cursor integer points at, if it is inside `[begin, end]`.
-    pub fn seq_of(&self, cursor: i64) -> Result<u64> {
+    /// The sequence number a cursor points at, if it is inside `[begin, end]`.
+    pub fn seq_of(&self, cursor: Cursor) -> Result<u64> {
+        let cursor = cursor.value();
         let (begin, end) = (self.begin_seq(), self.end_seq());
         let out_of_range = || {
             StorageError::InvalidCursor(format!(
                 "cursor {cursor} is outside shard {} data [{}, {}]",
                 self.id,
-                self.cursor_of(begin),
-                self.cursor_of(end)
+                self.cursor_of(begin).value(),
+                self.cursor_of(end).value()
             ))
         };
         let offset = cursor

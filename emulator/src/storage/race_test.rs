@@ -1,7 +1,7 @@
 //! Writes racing shard splits: a write whose shard closes between routing and appending
 //! goes to the shard that holds its key now, and is never refused for it.
 
-use sls_protocol::types::UnixNanos;
+use sls_protocol::types::{ShardId, UnixNanos};
 
 use super::{AdmitAll, LogstoreRecord, ProjectRecord, PutLogs, Result, Route, SplitAt, Store};
 
@@ -38,7 +38,7 @@ async fn put(store: &Store, key: u128, group: &[u8]) -> Result<u32> {
 /// Every LogGroup stored in a shard.
 fn stored(store: &Store, shard: u32) -> Vec<Vec<u8>> {
     let ls = store.logstore("p", "l").unwrap();
-    let sh = ls.shard(shard).unwrap();
+    let sh = ls.shard(ShardId(shard)).unwrap();
     let batch = store.read(&ls, &sh, 0, u64::MAX, 1000, usize::MAX).unwrap();
     batch.groups.iter().map(|g| g.bytes.to_vec()).collect()
 }
@@ -54,7 +54,7 @@ async fn a_split_between_routing_and_appending_sends_the_write_to_the_child() {
     // The write has picked shard 0 and not locked it yet: split it now.
     pause.reached.notified().await;
     let split = store
-        .split_shard("p", "l", 0, SplitAt::Key(KEY), UnixNanos(NOW + 1))
+        .split_shard("p", "l", ShardId(0), SplitAt::Key(KEY), UnixNanos(NOW + 1))
         .await
         .unwrap();
     let right = split[2].id;
@@ -124,10 +124,10 @@ async fn writers_racing_repeated_splits_and_merges_never_fail_nor_lose_a_write()
                 let now = UnixNanos(NOW + i64::from(n) + 1);
                 if n % 3 == 2 && rw.len() > 2 {
                     // Fails only without a readwrite right neighbour (the last shard).
-                    let _ = store.merge_shard("p", "l", s.id, now).await;
+                    let _ = store.merge_shard("p", "l", ShardId(s.id), now).await;
                 } else {
                     store
-                        .split_shard("p", "l", s.id, SplitAt::Even(2), now)
+                        .split_shard("p", "l", ShardId(s.id), SplitAt::Even(2), now)
                         .await
                         .unwrap();
                 }
@@ -164,7 +164,7 @@ async fn writers_racing_repeated_splits_and_merges_never_fail_nor_lose_a_write()
     for (payload, out, key) in acked {
         assert_eq!(found.get(&payload), Some(&(out.shard.0, out.seq)));
         if let Some(key) = key {
-            let s = ls.shard(out.shard.0).unwrap();
+            let s = ls.shard(out.shard).unwrap();
             assert!(crate::model::shard::range_contains(
                 s.begin_key,
                 s.end_key,

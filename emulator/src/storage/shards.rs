@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use sls_protocol::types::UnixNanos;
+use sls_protocol::types::{ShardId, UnixNanos};
 
 use super::records::{self, ShardRecord};
 use super::{consumer_groups, Logstore, Result, Shard, StorageError, Store};
@@ -46,7 +46,7 @@ impl Store {
         &self,
         project: &str,
         logstore: &str,
-        id: u32,
+        id: ShardId,
         at: SplitAt,
         now: UnixNanos,
     ) -> Result<Vec<ShardRecord>> {
@@ -59,7 +59,7 @@ impl Store {
         &self,
         project: &str,
         logstore: &str,
-        id: u32,
+        id: ShardId,
         at: SplitAt,
         now: UnixNanos,
     ) -> Result<Vec<ShardRecord>> {
@@ -100,7 +100,7 @@ impl Store {
                 end_key: w[1],
                 create_time: now.secs(),
                 cursor_base: now.nanos(),
-                parents: vec![id],
+                parents: vec![id.0],
             })
             .collect();
         self.close_and_add(&ls, &[&parent], &children)?;
@@ -115,7 +115,7 @@ impl Store {
         &self,
         project: &str,
         logstore: &str,
-        id: u32,
+        id: ShardId,
         now: UnixNanos,
     ) -> Result<Vec<ShardRecord>> {
         let out = self.merge_shard_now(project, logstore, id, now)?;
@@ -127,7 +127,7 @@ impl Store {
         &self,
         project: &str,
         logstore: &str,
-        id: u32,
+        id: ShardId,
         now: UnixNanos,
     ) -> Result<Vec<ShardRecord>> {
         let meta = self.write_catalog();
@@ -160,11 +160,12 @@ impl Store {
     /// The layout, the TTL floor and the checkpoints change in one sled batch under the
     /// catalog lock; the data is deleted after it is released, on a blocking thread (nothing
     /// can reach the shard by then, and shard ids are never reused).
-    pub async fn delete_shard(&self, project: &str, logstore: &str, id: u32) -> Result<()> {
+    pub async fn delete_shard(&self, project: &str, logstore: &str, id: ShardId) -> Result<()> {
+        let ShardId(id) = id;
         let ls = {
             let meta = self.write_catalog();
             let ls = self.logstore_unlocked(&meta, project, logstore)?;
-            let shard = ls.shard(id)?;
+            let shard = ls.shard(ShardId(id))?;
             if shard.status() != ShardStatus::Readonly {
                 return Err(StorageError::InvalidShardOperation(format!(
                     "shard {id} is readwrite; only readonly shards can be deleted"

@@ -1,7 +1,7 @@
 //! Metadata changes: multi-key deletes are one batch, data goes after, leftovers of a crash in
 //! between are reclaimed at open.
 
-use sls_protocol::types::UnixNanos;
+use sls_protocol::types::{ShardId, UnixNanos};
 
 use super::records::{floor_key, logs_tree_name, logstore_key};
 use super::*;
@@ -71,7 +71,7 @@ async fn deleting_a_logstore_removes_every_key_and_its_tree() {
         .insert(floor_key(id, 0), &0u64.to_be_bytes())
         .unwrap();
     store
-        .update_checkpoint("p", "l", "g", "", true, 0, "MTIz", 1)
+        .update_checkpoint("p", "l", "g", "", true, ShardId(0), "MTIz", UnixNanos(1))
         .await
         .unwrap();
     assert_eq!(

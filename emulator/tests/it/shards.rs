@@ -12,7 +12,7 @@ use sls_emulator::storage::{
     AdmitAll, LogstoreRecord, ProjectRecord, PutLogs, Route, SplitAt, Store,
 };
 use sls_emulator::testing::TestServer;
-use sls_protocol::types::UnixNanos;
+use sls_protocol::types::{ShardId, UnixNanos};
 
 use crate::support::{Client, Req};
 
@@ -232,7 +232,7 @@ proptest! {
                         admit: &AdmitAll,
                     };
                     let stored = rt.block_on(store.put_logs(put)).unwrap();
-                    let shard = ls.shard(stored.shard.0).unwrap();
+                    let shard = ls.shard(stored.shard).unwrap();
                     prop_assert!(range_contains(shard.begin_key, shard.end_key, key));
                     written.insert(id, key);
                 }
@@ -246,13 +246,13 @@ proptest! {
                         SplitAt::Key(k) => k > s.begin_key && k < s.end_key,
                         SplitAt::Even(_) => s.end_key - s.begin_key >= 2,
                     };
-                    let r = rt.block_on(store.split_shard(P, L, s.id, at, UnixNanos(1_800_000_000_000_000_000 + n as i64)));
+                    let r = rt.block_on(store.split_shard(P, L, ShardId(s.id), at, UnixNanos(1_800_000_000_000_000_000 + n as i64)));
                     prop_assert_eq!(r.is_ok(), inside, "{:?}", r);
                 }
                 Op::Merge(i) => {
                     let s = &rw[i % rw.len()];
                     let has_right = rw.iter().any(|r| r.begin_key == s.end_key);
-                    let r = rt.block_on(store.merge_shard(P, L, s.id, UnixNanos(1_800_000_000_000_000_000 + n as i64)));
+                    let r = rt.block_on(store.merge_shard(P, L, ShardId(s.id), UnixNanos(1_800_000_000_000_000_000 + n as i64)));
                     prop_assert_eq!(r.is_ok(), has_right, "{:?}", r);
                 }
             }
