@@ -165,13 +165,15 @@ async fn start_emulator(durability: Durability, dir: &std::path::Path) -> Emulat
     let now = SystemClock.now_nanos();
     e.store()
         .create_project(sls_emulator::storage::ProjectRecord::new("bench-proj", 0))
+        .await
         .unwrap();
     e.store()
         .create_logstore(
             sls_emulator::storage::LogstoreRecord::new("bench-proj", "bench", 0),
             4,
-            now,
+            sls_protocol::types::UnixNanos(now),
         )
+        .await
         .unwrap();
     e
 }
@@ -304,7 +306,12 @@ async fn fixed_work(n: usize) {
     let ranges: Vec<(i64, i64)> = ls
         .shards()
         .iter()
-        .map(|sh| (sh.cursor_of(sh.begin_seq()), sh.cursor_of(sh.end_seq())))
+        .map(|sh| {
+            (
+                sh.cursor_of(sh.begin_seq()).value(),
+                sh.cursor_of(sh.end_seq()).value(),
+            )
+        })
         .collect();
     let (logs, _) = read_all(e.addr(), &ranges, 100, 10).await;
     assert_eq!(logs, (n * 100) as u64);
@@ -363,7 +370,7 @@ fn main() {
             let ranges: Vec<(i64, i64)> = ls
                 .shards()
                 .iter()
-                .map(|sh| (sh.cursor_of(sh.begin_seq()), sh.cursor_of(sh.end_seq())))
+                .map(|sh| (sh.cursor_of(sh.begin_seq()).value(), sh.cursor_of(sh.end_seq()).value()))
                 .collect();
             let (logs, t) = read_all(e.addr(), &ranges, 1000, 1000).await;
             let emu = logs as f64 / t;

@@ -17,21 +17,7 @@ use sls_protocol::hash::parse_hash_key;
 use sls_protocol::types::ShardId;
 
 use crate::error::ApiError;
-
-/// Where a PutLogs goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PutRoute {
-    /// Any readwrite shard: `/shards/lb`, and Go's `POST /logstores/{ls}`.
-    LoadBalance,
-    /// The readwrite shard holding `key`: `/shards/route?key=`, with the Java SDK's optional
-    /// `seqid=` (stored at most once per key and id).
-    HashKey {
-        /// The hash key.
-        key: u128,
-        /// The write's sequence id.
-        seqid: Option<u64>,
-    },
-}
+pub use crate::storage::Route;
 
 /// One SLS API call with the names its path and query carry. Projects come from the Host
 /// (see [`crate::model::host`]). [`ActionKind`], the same list without the data (what fault
@@ -74,7 +60,7 @@ pub enum Action {
         /// Logstore.
         logstore: String,
         /// Shard choice.
-        route: PutRoute,
+        route: Route,
     },
     /// `GET /logstores/{ls}/shards`.
     ListShards {
@@ -243,7 +229,7 @@ impl Action {
                     }
                     (&Method::PUT, _) => Action::UpdateLogStore { logstore },
                     (&Method::DELETE, _) => Action::DeleteLogStore { logstore },
-                    (&Method::POST, _) => put_logs(logstore, PutRoute::LoadBalance, query)?,
+                    (&Method::POST, _) => put_logs(logstore, Route::LoadBalance, query)?,
                     _ => return Err(unsupported()),
                 }
             }
@@ -401,14 +387,14 @@ fn shard_action(
     unsupported: &dyn Fn() -> ApiError,
 ) -> Result<Action, ApiError> {
     if *m == Method::POST && id == "lb" {
-        return put_logs(logstore, PutRoute::LoadBalance, query);
+        return put_logs(logstore, Route::LoadBalance, query);
     }
     if *m == Method::POST && id == "route" {
         let key = query
             .non_empty("key")
             .ok_or_else(|| ApiError::param("PutLogs to /shards/route needs a key parameter"))?;
         let key = parse_hash_key(key)?;
-        return put_logs(logstore, PutRoute::HashKey { key, seqid: None }, query);
+        return put_logs(logstore, Route::HashKey { key, seqid: None }, query);
     }
     if !matches!(*m, Method::GET | Method::POST | Method::DELETE) {
         return Err(unsupported());
@@ -446,15 +432,15 @@ fn shard_action(
 /// to `/shards/route` requests alone (aliyun/aliyun-log-java-sdk `Client.java`, `PutLogs`).
 /// So: a decimal u64 (no sign, no spaces), and a `seqid` without a hash key is refused rather
 /// than ignored, since the writer believes its replays are safe.
-fn put_logs(logstore: String, route: PutRoute, query: &Query) -> Result<Action, ApiError> {
+fn put_logs(logstore: String, route: Route, query: &Query) -> Result<Action, ApiError> {
     let route =
         match (route, query.get("seqid")) {
             (route, None) => route,
-            (PutRoute::HashKey { key, .. }, Some(text)) => PutRoute::HashKey {
+            (Route::HashKey { key, .. }, Some(text)) => Route::HashKey {
                 key,
                 seqid: Some(parse_seqid(text)?),
             },
-            (PutRoute::LoadBalance, Some(_)) => return Err(ApiError::param(
+            (Route::LoadBalance, Some(_)) => return Err(ApiError::param(
                 "seqid needs a hash key: send the write to /shards/route?key=<hash key>&seqid=<n>",
             )),
         };
@@ -533,14 +519,14 @@ mod tests {
             parse(Method::POST, "/logstores/ls/shards/lb", "", true),
             Action::PutLogs {
                 logstore: ls(),
-                route: PutRoute::LoadBalance
+                route: Route::LoadBalance
             }
         );
         assert_eq!(
             parse(Method::POST, "/logstores/ls", "", true),
             Action::PutLogs {
                 logstore: ls(),
-                route: PutRoute::LoadBalance
+                route: Route::LoadBalance
             }
         );
         assert_eq!(
@@ -552,7 +538,7 @@ mod tests {
             ),
             Action::PutLogs {
                 logstore: ls(),
-                route: PutRoute::HashKey {
+                route: Route::HashKey {
                     key: 0xff << 120,
                     seqid: Some(7)
                 }
@@ -631,6 +617,29 @@ mod tests {
             true
         )
         .is_err());
+    }
+
+    #[test]
+    fn seqid_is_a_plain_decimal_u64() {
+        assert_eq!(parse_seqid("0").unwrap(), 0);
+        assert_eq!(parse_seqid("007").unwrap(), 7);
+        assert_eq!(parse_seqid("18446744073709551615").unwrap(), u64::MAX);
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            "1.0",
+            "0x10",
+            "1e3",
+            "abc",
+            "18446744073709551616",
+        ] {
+            let e = parse_seqid(bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::ParameterInvalid, "{bad:?}");
+            assert!(e.message.contains("seqid"), "{bad:?}: {}", e.message);
+        }
     }
 
     #[test]

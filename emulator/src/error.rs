@@ -223,7 +223,7 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::ProjectNotExist(p) => ApiError::project_not_exist(&p),
             StorageError::LogStoreNotExist(l) => ApiError::logstore_not_exist(&l),
-            StorageError::ShardNotExist(s) => ApiError::shard_not_exist(s),
+            StorageError::ShardNotExist(s) => ApiError::shard_not_exist(s.0),
             StorageError::ProjectAlreadyExist(p) => ApiError::new(
                 ErrorCode::ProjectAlreadyExist,
                 format!("Project {p} already exist"),
@@ -233,6 +233,9 @@ impl From<StorageError> for ApiError {
                 format!("logstore {l} already exists"),
             ),
             StorageError::NoWritableShard(msg) => ApiError::param(msg),
+            e @ StorageError::WriteQuotaExceeded(_) => {
+                ApiError::new(ErrorCode::ShardWriteQuotaExceed, e.to_string())
+            }
             StorageError::InvalidShardOperation(msg) => ApiError::param(msg),
             StorageError::ConsumerGroupNotExist(g) => ApiError::new(
                 ErrorCode::ConsumerGroupNotExist,

@@ -37,16 +37,17 @@ pub(super) async fn create(c: &Call<'_>, logstore: &str) -> Result<Response, Api
     let name = ConsumerGroupName::parse(&name)?.as_str().to_string();
     let timeout = timeout_field(&obj)?.ok_or_else(|| ApiError::param("timeout is required"))?;
     let order = order_field(&obj)?.unwrap_or(false);
-    c.st.store.create_consumer_group(
-        project,
-        logstore,
-        ConsumerGroup {
-            name,
-            timeout,
-            order,
-        },
-    )?;
-    c.st.store.commit().await?;
+    c.st.store
+        .create_consumer_group(
+            project,
+            logstore,
+            ConsumerGroup {
+                name,
+                timeout,
+                order,
+            },
+        )
+        .await?;
     Ok(().into_response())
 }
 
@@ -60,8 +61,8 @@ pub(super) async fn update(
     let obj = json_object(c.body)?;
     let (timeout, order) = (timeout_field(&obj)?, order_field(&obj)?);
     c.st.store
-        .update_consumer_group(project, logstore, group, timeout, order)?;
-    c.st.store.commit().await?;
+        .update_consumer_group(project, logstore, group, timeout, order)
+        .await?;
     Ok(().into_response())
 }
 
@@ -72,8 +73,8 @@ pub(super) async fn delete(
     group: &str,
 ) -> Result<Response, ApiError> {
     c.st.store
-        .delete_consumer_group(c.ctx.project()?, logstore, group)?;
-    c.st.store.commit().await?;
+        .delete_consumer_group(c.ctx.project()?, logstore, group)
+        .await?;
     Ok(().into_response())
 }
 
@@ -114,13 +115,13 @@ pub(super) fn heartbeat(c: &Call<'_>, logstore: &str, group: &str) -> Result<Res
             )
         })?
     };
-    let claims: BTreeSet<u32> = claims
+    let claims: BTreeSet<ShardId> = claims
         .into_iter()
-        .filter_map(|s| u32::try_from(s).ok())
+        .filter_map(|s| u32::try_from(s).ok().map(ShardId))
         .collect();
     let answer = st
         .store
-        .heartbeat(project, logstore, group, consumer, claims, ctx.now.nanos())?;
+        .heartbeat(project, logstore, group, consumer, claims, ctx.now)?;
     Ok(Json(answer).into_response())
 }
 
@@ -152,17 +153,18 @@ pub(super) async fn update_checkpoint(
             ))
         }
     };
-    st.store.update_checkpoint(
-        project,
-        logstore,
-        group,
-        consumer,
-        force,
-        shard,
-        checkpoint,
-        ctx.now.nanos(),
-    )?;
-    st.store.commit().await?;
+    st.store
+        .update_checkpoint(
+            project,
+            logstore,
+            group,
+            consumer,
+            force,
+            ShardId(shard),
+            checkpoint,
+            ctx.now,
+        )
+        .await?;
     Ok(().into_response())
 }
 
@@ -176,7 +178,7 @@ pub(super) fn get_checkpoints(
     let project = ctx.project()?;
     let shard = match ctx.param("shard").filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(ShardId::parse(s)?.get()),
+        Some(s) => Some(ShardId::parse(s)?),
     };
     let entries: Vec<Value> = st
         .store

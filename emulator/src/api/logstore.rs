@@ -132,8 +132,8 @@ pub(super) async fn create(c: &Call<'_>) -> Result<Response, ApiError> {
     let mut record = LogstoreRecord::new(project, name.as_str(), now);
     apply_settings(&mut record, &obj)?;
     st.store
-        .create_logstore(record, shard_count as u32, ctx.now.nanos())?;
-    st.store.commit().await?;
+        .create_logstore(record, shard_count as u32, ctx.now)
+        .await?;
     Ok(().into_response())
 }
 
@@ -192,22 +192,22 @@ pub(super) async fn update(c: &Call<'_>, name: &str) -> Result<Response, ApiErro
     let mut probe = st.store.logstore(project, name)?.record();
     apply_settings(&mut probe, &obj)?;
     let now = ctx.now.secs();
-    st.store.update_logstore(project, name, |r| {
-        let shards = std::mem::take(&mut r.shards);
-        *r = LogstoreRecord {
-            shards,
-            last_modify_time: now,
-            ..probe
-        };
-    })?;
-    st.store.commit().await?;
+    st.store
+        .update_logstore(project, name, |r| {
+            let shards = std::mem::take(&mut r.shards);
+            *r = LogstoreRecord {
+                shards,
+                last_modify_time: now,
+                ..probe
+            };
+        })
+        .await?;
     Ok(().into_response())
 }
 
 /// DeleteLogStore, with its data.
 pub(super) async fn delete(c: &Call<'_>, name: &str) -> Result<Response, ApiError> {
     let (st, ctx) = (c.st, c.ctx);
-    st.store.delete_logstore(ctx.project()?, name)?;
-    st.store.commit().await?;
+    st.store.delete_logstore(ctx.project()?, name).await?;
     Ok(().into_response())
 }

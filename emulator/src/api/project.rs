@@ -46,13 +46,14 @@ pub(super) async fn create(c: &Call<'_>) -> Result<Response, ApiError> {
         return Err(ApiError::param("dataRedundancyType must be LRS or ZRS"));
     }
     let now = ctx.now.secs();
-    st.store.create_project(ProjectRecord {
-        description,
-        resource_group_id: str_field(&obj, "resourceGroupId")?.unwrap_or_default(),
-        data_redundancy_type: redundancy,
-        ..ProjectRecord::new(name.as_str(), now)
-    })?;
-    st.store.commit().await?;
+    st.store
+        .create_project(ProjectRecord {
+            description,
+            resource_group_id: str_field(&obj, "resourceGroupId")?.unwrap_or_default(),
+            data_redundancy_type: redundancy,
+            ..ProjectRecord::new(name.as_str(), now)
+        })
+        .await?;
     Ok(().into_response())
 }
 
@@ -90,21 +91,21 @@ pub(super) async fn update(c: &Call<'_>) -> Result<Response, ApiError> {
     let obj = json_object(c.body)?;
     let description = str_field(&obj, "description")?;
     let now = ctx.now.secs();
-    st.store.update_project(ctx.project()?, |p| {
-        if let Some(d) = description {
-            p.description = d;
-        }
-        p.last_modify_time = now;
-    })?;
-    st.store.commit().await?;
+    st.store
+        .update_project(ctx.project()?, |p| {
+            if let Some(d) = description {
+                p.description = d;
+            }
+            p.last_modify_time = now;
+        })
+        .await?;
     Ok(().into_response())
 }
 
 /// DeleteProject, with every logstore and its data.
 pub(super) async fn delete(c: &Call<'_>) -> Result<Response, ApiError> {
     let (st, ctx) = (c.st, c.ctx);
-    st.store.delete_project(ctx.project()?)?;
-    st.store.commit().await?;
+    st.store.delete_project(ctx.project()?).await?;
     Ok(().into_response())
 }
 

@@ -5,81 +5,75 @@ use axum::response::{IntoResponse, Response};
 use prost::Message;
 use sls_protocol::compression::{self, CompressType};
 use sls_protocol::headers as h;
-use sls_protocol::proto::{self, LogGroup};
+use sls_protocol::proto::LogGroup;
+
+use sls_protocol::types::{ShardId, UnixNanos};
 
 use super::request::header_str;
 use super::Call;
-use crate::action::PutRoute;
 use crate::error::{ApiError, ErrorCode};
-use crate::faults::QuotaKind;
-use crate::storage::SeqId;
+use crate::faults::{Faults, QuotaKind};
+use crate::storage::{PutLogs, Route, WriteAdmission};
 
 /// Largest uncompressed PutLogs body (SLS-API.md §11).
 pub const MAX_RAW_BODY: usize = 10 * 1024 * 1024;
 /// Most logs in one LogGroup (the Python SDK's own ceiling).
 pub const MAX_LOGS_PER_GROUP: usize = 512_000;
 
-/// PutLogs: decompress, validate, route, append durably, answer 200 with an empty body.
+/// PutLogs: decompress, validate, then [`Store::put_logs`] routes, appends durably and
+/// re-routes when a split or merge wins the race; answers 200 with an empty body.
 ///
-/// With `seqid=` (only with a hash key, as the Java SDK sends it; see [`PutRoute`]) the write is stored only if
-/// its sequence id is above the last one stored for the key ([`Store::append_once`]); a
-/// LogGroup without logs stores and records nothing either way.
+/// With `seqid=` (only with a hash key, as the Java SDK sends it; see [`Route`]) the write is
+/// stored only if its sequence id is above the last one stored for the key; a LogGroup
+/// without logs stores and records nothing either way.
 ///
-/// [`Store::append_once`]: crate::storage::Store::append_once
+/// [`Store::put_logs`]: crate::storage::Store::put_logs
 pub(super) async fn put_logs(
     c: &Call<'_>,
     logstore: &str,
-    route: PutRoute,
+    route: Route,
 ) -> Result<Response, ApiError> {
-    let (st, ctx, headers, body) = (c.st, c.ctx, c.headers, c.body);
-    let ls = st.store.logstore(ctx.project()?, logstore)?;
+    let (st, ctx, headers) = (c.st, c.ctx, c.headers);
+    let project = ctx.project()?;
+    // LogStoreNotExist comes before any body error.
+    st.store.logstore(project, logstore)?;
     if header_str(headers, h::X_LOG_MODE).is_some_and(|m| m.eq_ignore_ascii_case("batch_group")) {
         return Err(ApiError::param(
             "x-log-mode: batch_group is not supported by sls-emu",
         ));
     }
-    let (mut group, logs) = decode_log_group(headers, body)?;
+    let (group, logs) = decode_log_group(headers, c.body)?;
     if logs == 0 {
         // Nothing to store; SLS clients (Go) skip such requests themselves.
         return Ok(StatusCode::OK.into_response());
     }
-    let (shard, seq_id) = match route {
-        PutRoute::LoadBalance => (ls.pick_shard()?, None),
-        PutRoute::HashKey { key, seqid } => (
-            ls.route(key)?,
-            seqid.map(|seqid| SeqId {
-                hash_key: key,
-                seqid,
-            }),
-        ),
-    };
-    let quota = st.faults.quotas();
-    if !quota.admit(
-        QuotaKind::Write,
-        ls.id,
-        shard.id,
-        group.len() as u64,
-        ctx.now.nanos(),
-    ) {
-        return Err(ApiError::new(
-            ErrorCode::ShardWriteQuotaExceed,
-            format!("shard {} write quota exceeded", shard.id),
-        ));
-    }
-    let now = u32::try_from(ctx.now.secs()).unwrap_or(u32::MAX);
-    if ls.append_meta() {
-        let ip = ctx.client.map(|a| a.ip().to_string()).unwrap_or_default();
-        group.extend(proto::encode_log_group_tag(
-            b"__receive_time__",
-            now.to_string().as_bytes(),
-        ));
-        group.extend(proto::encode_log_group_tag(b"__client_ip__", ip.as_bytes()));
-    }
-    match seq_id {
-        None => st.store.append(&ls, &shard, &group, now).await?,
-        Some(id) => st.store.append_once(&ls, &shard, &group, now, id).await?,
-    };
+    st.store
+        .put_logs(PutLogs {
+            project,
+            logstore,
+            route,
+            group,
+            client_ip: ctx.client.map(|a| a.ip()),
+            now: ctx.now,
+            admit: &WriteQuota(&st.faults),
+        })
+        .await?;
     Ok(StatusCode::OK.into_response())
+}
+
+/// The store's write-quota hook: the fault layer's per-shard quotas.
+struct WriteQuota<'a>(&'a Faults);
+
+impl WriteAdmission for WriteQuota<'_> {
+    fn admit(&self, logstore_id: u64, shard: ShardId, bytes: u64, now: UnixNanos) -> bool {
+        self.0.quotas().admit(
+            QuotaKind::Write,
+            logstore_id,
+            shard.get(),
+            bytes,
+            now.nanos(),
+        )
+    }
 }
 
 /// The request body as a validated, serialized LogGroup, plus its log count.

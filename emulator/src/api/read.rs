@@ -8,10 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 use sls_protocol::compression::{self, CompressType};
-use sls_protocol::cursor::{decode_cursor, encode_cursor};
 use sls_protocol::headers as h;
 use sls_protocol::proto;
-use sls_protocol::types::ShardId;
+use sls_protocol::types::{Cursor, ShardId};
 
 use super::request::header_str;
 use super::Call;
@@ -29,7 +28,7 @@ fn locate(
     shard: ShardId,
 ) -> Result<(Arc<Logstore>, Arc<Shard>), ApiError> {
     let ls = c.st.store.logstore(c.ctx.project()?, logstore)?;
-    let shard = ls.shard(shard.get())?;
+    let shard = ls.shard(shard)?;
     Ok((ls, shard))
 }
 
@@ -69,7 +68,7 @@ pub(super) async fn get_cursor(
             blocking(move || store.seq_at_time(&ls, &sh, t)).await?
         }
     };
-    Ok(Json(json!({"cursor": encode_cursor(shard.cursor_of(seq))})).into_response())
+    Ok(Json(json!({"cursor": shard.cursor_of(seq).encode()})).into_response())
 }
 
 /// GetCursorTime: receive time of the group at `cursor` (the last group's, or now, at the end).
@@ -83,7 +82,7 @@ pub(super) fn get_cursor_time(
     let cursor = ctx
         .param("cursor")
         .ok_or_else(|| ApiError::param("cursor is required"))?;
-    let seq = shard.seq_of(decode_cursor(cursor)?)?;
+    let seq = shard.seq_of(Cursor::parse(cursor)?)?;
     let at = if seq < shard.end_seq() {
         seq
     } else {
@@ -110,7 +109,7 @@ pub(super) async fn pull_logs(
     let cursor_text = ctx
         .param("cursor")
         .ok_or_else(|| ApiError::param("cursor is required"))?;
-    let cursor = decode_cursor(cursor_text)?;
+    let cursor = Cursor::parse(cursor_text)?;
     let count = ctx.int_param("count", 1000, 1, 1000)? as usize;
     let end_param = ctx
         .param("end_cursor")
@@ -128,7 +127,7 @@ pub(super) async fn pull_logs(
         ));
     }
     let until = match end_param {
-        Some(c) => shard.seq_of(decode_cursor(c)?)?,
+        Some(c) => shard.seq_of(Cursor::parse(c)?)?,
         None => u64::MAX,
     };
     let (store, sh, ls_id) = (st.store.clone(), shard.clone(), ls.id);
@@ -156,7 +155,7 @@ pub(super) async fn pull_logs(
             hm.insert(name, v);
         }
     };
-    set(h::X_LOG_CURSOR, encode_cursor(shard.cursor_of(next)));
+    set(h::X_LOG_CURSOR, shard.cursor_of(next).encode());
     set(h::X_LOG_COUNT, n.to_string());
     set(h::X_LOG_BODYRAWSIZE, raw.len().to_string());
     set(
@@ -166,7 +165,7 @@ pub(super) async fn pull_logs(
     if let Some(last) = batch.groups.last() {
         set(
             h::X_LOG_READ_LAST_CURSOR,
-            shard.cursor_of(last.seq).to_string(),
+            shard.cursor_of(last.seq).value().to_string(),
         );
         set(h::X_LOG_CURSOR_TIME, last.receive_time.to_string());
     }

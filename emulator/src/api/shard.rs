@@ -27,14 +27,10 @@ pub(super) async fn split(
         Some(k) => SplitAt::Key(sls_protocol::hash::parse_hash_key(k)?),
         None => SplitAt::Even(c.ctx.int_param("shardCount", 2, 2, 64)? as u32),
     };
-    let shards = c.st.store.split_shard(
-        c.ctx.project()?,
-        logstore,
-        shard.get(),
-        at,
-        c.ctx.now.nanos(),
-    )?;
-    c.st.store.commit().await?;
+    let shards =
+        c.st.store
+            .split_shard(c.ctx.project()?, logstore, shard, at, c.ctx.now)
+            .await?;
     Ok(shards_json(&shards))
 }
 
@@ -46,8 +42,8 @@ pub(super) async fn merge(
 ) -> Result<Response, ApiError> {
     let shards =
         c.st.store
-            .merge_shard(c.ctx.project()?, logstore, shard.get(), c.ctx.now.nanos())?;
-    c.st.store.commit().await?;
+            .merge_shard(c.ctx.project()?, logstore, shard, c.ctx.now)
+            .await?;
     Ok(shards_json(&shards))
 }
 
@@ -58,8 +54,8 @@ pub(super) async fn delete(
     shard: ShardId,
 ) -> Result<Response, ApiError> {
     c.st.store
-        .delete_shard(c.ctx.project()?, logstore, shard.get())?;
-    c.st.store.commit().await?;
+        .delete_shard(c.ctx.project()?, logstore, shard)
+        .await?;
     Ok(().into_response())
 }
 

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use sls_protocol::cursor::decode_cursor;
+use sls_protocol::types::{Cursor, ShardId, UnixNanos};
 
 use super::records::{from_json, to_json};
 use super::{Logstore, Result, StorageError, Store};
@@ -111,14 +111,33 @@ pub(super) fn load(meta: &sled::Tree, ls: u64) -> Result<BTreeMap<String, GroupR
     Ok(groups)
 }
 
-/// Removes every group record of a logstore.
-pub(super) fn remove_all(meta: &sled::Tree, ls: u64) -> Result<()> {
-    for prefix in [format!("cg/{ls}/"), format!("cp/{ls}/")] {
-        for item in meta.scan_prefix(prefix.as_bytes()) {
-            meta.remove(item?.0)?;
-        }
+/// Every group key of a logstore.
+pub(super) fn group_prefix(ls: u64) -> Vec<u8> {
+    format!("cg/{ls}/").into_bytes()
+}
+
+/// Every checkpoint key of a logstore.
+pub(super) fn checkpoint_prefix(ls: u64) -> Vec<u8> {
+    format!("cp/{ls}/").into_bytes()
+}
+
+/// Adds the removal of every group's checkpoint of `shard` to `batch`.
+pub(super) fn remove_shard_checkpoints(
+    batch: &mut sled::Batch,
+    ls: u64,
+    groups: &BTreeMap<String, GroupRuntime>,
+    shard: u32,
+) {
+    for name in groups.keys() {
+        batch.remove(checkpoint_key(ls, name, shard));
     }
-    Ok(())
+}
+
+/// Forgets every group's checkpoint of `shard` in memory (after the batch above).
+pub(super) fn forget_shard(groups: &mut BTreeMap<String, GroupRuntime>, shard: u32) {
+    for g in groups.values_mut() {
+        g.checkpoints.remove(&shard);
+    }
 }
 
 /// What SLS checks of a checkpoint: base64, padded or not (any payload: clients store cursors,
@@ -148,7 +167,7 @@ impl GroupRuntime {
                     .get(&s.id)
                     .map(|c| c.checkpoint.as_str())
                     .unwrap_or("");
-                let at_end = decode_cursor(cp).is_ok_and(|c| c == s.cursor_of(s.end_seq()));
+                let at_end = Cursor::parse(cp).is_ok_and(|c| c == s.cursor_of(s.end_seq()));
                 ShardNode {
                     id: s.id,
                     parents: s.parents.clone(),
@@ -178,38 +197,40 @@ impl Store {
     }
 
     /// CreateConsumerGroup.
-    pub fn create_consumer_group(
+    pub async fn create_consumer_group(
         &self,
         project: &str,
         logstore: &str,
         config: ConsumerGroup,
     ) -> Result<()> {
-        let ls = self.logstore(project, logstore)?;
-        let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
-        if groups.contains_key(&config.name) {
-            return Err(StorageError::ConsumerGroupAlreadyExist(config.name));
+        {
+            let ls = self.logstore(project, logstore)?;
+            let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
+            if groups.contains_key(&config.name) {
+                return Err(StorageError::ConsumerGroupAlreadyExist(config.name));
+            }
+            if groups.len() >= MAX_GROUPS {
+                return Err(StorageError::TooManyConsumerGroups(MAX_GROUPS));
+            }
+            self.inner
+                .meta
+                .insert(group_key(ls.id, &config.name), to_json(&config))?;
+            groups.insert(
+                config.name.clone(),
+                GroupRuntime {
+                    config,
+                    state: GroupState::default(),
+                    checkpoints: BTreeMap::new(),
+                    restored: false,
+                    grace_until: None,
+                },
+            );
         }
-        if groups.len() >= MAX_GROUPS {
-            return Err(StorageError::TooManyConsumerGroups(MAX_GROUPS));
-        }
-        self.inner
-            .meta
-            .insert(group_key(ls.id, &config.name), to_json(&config))?;
-        groups.insert(
-            config.name.clone(),
-            GroupRuntime {
-                config,
-                state: GroupState::default(),
-                checkpoints: BTreeMap::new(),
-                restored: false,
-                grace_until: None,
-            },
-        );
-        Ok(())
+        self.commit().await
     }
 
     /// UpdateConsumerGroup: takes effect at once, for live consumers too.
-    pub fn update_consumer_group(
+    pub async fn update_consumer_group(
         &self,
         project: &str,
         logstore: &str,
@@ -230,37 +251,37 @@ impl Store {
                 .insert(group_key(ls.id, group), to_json(&config))?;
             g.config = config;
             Ok(())
-        })
+        })?;
+        self.commit().await
     }
 
-    /// DeleteConsumerGroup: drops its consumers and checkpoints.
-    pub fn delete_consumer_group(&self, project: &str, logstore: &str, group: &str) -> Result<()> {
-        let ls = self.logstore(project, logstore)?;
-        let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
-        if !groups.contains_key(group) {
-            return Err(StorageError::ConsumerGroupNotExist(group.to_string()));
-        }
-        // sled first, then memory (as every other change here).
-        self.inner.meta.remove(group_key(ls.id, group))?;
-        for item in self
-            .inner
-            .meta
-            .scan_prefix(format!("cp/{}/{group}/", ls.id).as_bytes())
+    /// DeleteConsumerGroup: drops its consumers and checkpoints (one sled batch).
+    pub async fn delete_consumer_group(
+        &self,
+        project: &str,
+        logstore: &str,
+        group: &str,
+    ) -> Result<()> {
         {
-            self.inner.meta.remove(item?.0)?;
+            let ls = self.logstore(project, logstore)?;
+            let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
+            if !groups.contains_key(group) {
+                return Err(StorageError::ConsumerGroupNotExist(group.to_string()));
+            }
+            // sled first, then memory (as every other change here).
+            let mut batch = sled::Batch::default();
+            batch.remove(group_key(ls.id, group));
+            for item in self
+                .inner
+                .meta
+                .scan_prefix(format!("cp/{}/{group}/", ls.id).as_bytes())
+            {
+                batch.remove(item?.0);
+            }
+            self.inner.meta.apply_batch(batch)?;
+            groups.remove(group);
         }
-        groups.remove(group);
-        Ok(())
-    }
-
-    /// Drops every group's checkpoint of a (deleted) shard, in sled then in memory.
-    pub(super) fn remove_shard_checkpoints(&self, ls: &Logstore, shard: u32) -> Result<()> {
-        let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
-        for (name, g) in groups.iter_mut() {
-            self.inner.meta.remove(checkpoint_key(ls.id, name, shard))?;
-            g.checkpoints.remove(&shard);
-        }
-        Ok(())
+        self.commit().await
     }
 
     /// ListConsumerGroup, by name.
@@ -275,46 +296,54 @@ impl Store {
     }
 
     /// ConsumerGroupHeartBeat: registers/refreshes `consumer` and returns the shards it may
-    /// consume.
+    /// consume. Nothing durable changes: liveness and ownership live in memory.
     pub fn heartbeat(
         &self,
         project: &str,
         logstore: &str,
         group: &str,
         consumer: &str,
-        claims: BTreeSet<u32>,
-        now_nanos: i64,
-    ) -> Result<Vec<u32>> {
+        claims: BTreeSet<ShardId>,
+        now: UnixNanos,
+    ) -> Result<Vec<ShardId>> {
+        let now_nanos = now.nanos();
         self.with_group(project, logstore, group, |ls, g| {
             let existing: BTreeSet<u32> = ls.shards().iter().map(|s| s.id).collect();
-            let claims: BTreeSet<u32> = claims.intersection(&existing).copied().collect();
+            let claims: BTreeSet<u32> = claims
+                .iter()
+                .map(|c| c.0)
+                .filter(|c| existing.contains(c))
+                .collect();
             let timeout = g.timeout_nanos();
             if g.restored && g.grace_until.is_none() {
                 g.grace_until = Some(now_nanos.saturating_add(timeout));
             }
             let rejoin = g.grace_until.is_some_and(|t| now_nanos < t);
             let assignable = g.assignable(ls);
-            Ok(g.state
-                .heartbeat(consumer, claims, &assignable, now_nanos, timeout, rejoin)?)
+            let answer =
+                g.state
+                    .heartbeat(consumer, claims, &assignable, now_nanos, timeout, rejoin)?;
+            Ok(answer.into_iter().map(ShardId).collect())
         })
     }
 
     /// ConsumerGroupUpdateCheckPoint. Without `force`, `consumer` must be alive and hold the
     /// shard (a shard in transfer counts as held, so its old owner can flush).
     #[allow(clippy::too_many_arguments)]
-    pub fn update_checkpoint(
+    pub async fn update_checkpoint(
         &self,
         project: &str,
         logstore: &str,
         group: &str,
         consumer: &str,
         force: bool,
-        shard: u32,
+        shard: ShardId,
         checkpoint: &str,
-        now_nanos: i64,
+        now: UnixNanos,
     ) -> Result<()> {
+        let (ShardId(shard), now_nanos) = (shard, now.nanos());
         self.with_group(project, logstore, group, |ls, g| {
-            ls.shard(shard)?;
+            ls.shard(ShardId(shard))?;
             if !is_base64(checkpoint) {
                 return Err(CheckpointError::InvalidCheckpoint(checkpoint.to_string()).into());
             }
@@ -341,7 +370,8 @@ impl Store {
                 .insert(checkpoint_key(ls.id, group, shard), to_json(&cp))?;
             g.checkpoints.insert(shard, cp);
             Ok(())
-        })
+        })?;
+        self.commit().await
     }
 
     /// GetCheckPoint: one entry per existing shard (empty when never saved), or only `shard`
@@ -351,14 +381,17 @@ impl Store {
         project: &str,
         logstore: &str,
         group: &str,
-        shard: Option<u32>,
-    ) -> Result<Vec<(u32, Checkpoint)>> {
+        shard: Option<ShardId>,
+    ) -> Result<Vec<(ShardId, Checkpoint)>> {
         self.with_group(project, logstore, group, |ls, g| {
             Ok(ls
                 .shards()
                 .iter()
-                .filter(|s| shard.is_none_or(|id| id == s.id))
-                .map(|s| (s.id, g.checkpoints.get(&s.id).cloned().unwrap_or_default()))
+                .filter(|s| shard.is_none_or(|id| id.0 == s.id))
+                .map(|s| {
+                    let cp = g.checkpoints.get(&s.id).cloned().unwrap_or_default();
+                    (ShardId(s.id), cp)
+                })
                 .collect())
         })
     }
@@ -369,9 +402,9 @@ impl Store {
         project: &str,
         logstore: &str,
         group: &str,
-    ) -> Result<BTreeMap<String, Vec<u32>>> {
+    ) -> Result<BTreeMap<String, Vec<ShardId>>> {
         self.with_group(project, logstore, group, |ls, g| {
-            let mut out: BTreeMap<String, Vec<u32>> = g
+            let mut out: BTreeMap<String, Vec<ShardId>> = g
                 .state
                 .consumers()
                 .into_iter()
@@ -379,7 +412,7 @@ impl Store {
                 .collect();
             for s in ls.shards() {
                 if let Some(o) = g.state.owner(s.id) {
-                    out.entry(o.to_string()).or_default().push(s.id);
+                    out.entry(o.to_string()).or_default().push(ShardId(s.id));
                 }
             }
             Ok(out)
@@ -390,9 +423,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Durability;
     use crate::storage::{records, LogstoreRecord, ProjectRecord, SplitAt};
     use sls_protocol::cursor::encode_cursor;
+    use sls_protocol::types::{ShardId, UnixNanos};
 
     const NOW: i64 = 1_700_000_000_000_000_000;
 
@@ -409,31 +442,44 @@ mod tests {
 
     #[tokio::test]
     async fn deleting_a_shard_drops_its_data_floor_and_checkpoints() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("data"), Durability::Buffered).unwrap();
-        store.create_project(ProjectRecord::new("p", 0)).unwrap();
+        let (store, _dir) = Store::open_temporary();
         store
-            .create_logstore(LogstoreRecord::new("p", "l", 0), 1, NOW)
+            .create_project(ProjectRecord::new("p", 0))
+            .await
+            .unwrap();
+        store
+            .create_logstore(LogstoreRecord::new("p", "l", 0), 1, UnixNanos(NOW))
+            .await
             .unwrap();
         let ls = store.logstore("p", "l").unwrap();
-        let parent = ls.shard(0).unwrap();
-        store.append(&ls, &parent, b"group", 1).await.unwrap();
+        let put = crate::storage::PutLogs {
+            project: "p",
+            logstore: "l",
+            route: crate::storage::Route::LoadBalance,
+            group: b"group".to_vec(),
+            client_ip: None,
+            now: sls_protocol::types::UnixNanos::from_secs(1),
+            admit: &crate::storage::AdmitAll,
+        };
+        store.put_logs(put).await.unwrap();
         for g in ["g1", "g2"] {
             let config = ConsumerGroup {
                 name: g.into(),
                 timeout: 20,
                 order: false,
             };
-            store.create_consumer_group("p", "l", config).unwrap();
+            store.create_consumer_group("p", "l", config).await.unwrap();
         }
         let children = store
-            .split_shard("p", "l", 0, SplitAt::Even(2), NOW)
+            .split_shard("p", "l", ShardId(0), SplitAt::Even(2), UnixNanos(NOW))
+            .await
             .unwrap();
         let child = children[1].id;
         let cp = encode_cursor(NOW);
         for (g, shard) in [("g1", 0), ("g2", 0), ("g2", child)] {
             store
-                .update_checkpoint("p", "l", g, "", true, shard, &cp, NOW)
+                .update_checkpoint("p", "l", g, "", true, ShardId(shard), &cp, UnixNanos(NOW))
+                .await
                 .unwrap();
         }
         let floor = records::floor_key(ls.id, 0);
@@ -443,9 +489,12 @@ mod tests {
             .insert(&floor, &0u64.to_be_bytes())
             .unwrap();
 
-        store.delete_shard("p", "l", 0).unwrap();
+        store.delete_shard("p", "l", ShardId(0)).await.unwrap();
 
-        assert!(matches!(ls.shard(0), Err(StorageError::ShardNotExist(0))));
+        assert!(matches!(
+            ls.shard(ShardId(0)),
+            Err(StorageError::ShardNotExist(ShardId(0)))
+        ));
         let key = records::logstore_key("p", "l");
         let stored = store.inner.meta.get(&key).unwrap().unwrap();
         let stored: LogstoreRecord = from_json(&key, &stored).unwrap();
@@ -458,7 +507,7 @@ mod tests {
         assert_eq!(has_checkpoint(&store, &ls, "g2", child), (true, true));
         // Readwrite shards stay.
         assert!(matches!(
-            store.delete_shard("p", "l", child),
+            store.delete_shard("p", "l", ShardId(child)).await,
             Err(StorageError::InvalidShardOperation(_))
         ));
     }

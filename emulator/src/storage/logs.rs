@@ -3,6 +3,9 @@
 
 use std::sync::atomic::Ordering;
 
+use sls_protocol::proto;
+use sls_protocol::types::{ShardId, UnixNanos};
+
 use super::records::{floor_key, read_u64};
 use super::{Logstore, Result, Shard, StorageError, Store};
 use crate::model::shard::ShardStatus;
@@ -57,16 +60,62 @@ fn last_seqid(tree: &sled::Tree, hash_key: u128) -> Result<Option<u64>> {
 
 /// A write that must be stored at most once: PutLogs `route?key=&seqid=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SeqId {
+struct SeqId {
     /// The hash key the write is routed by (normalised to its `u128` value).
-    pub hash_key: u128,
+    hash_key: u128,
     /// Its sequence id: stored only if above the last one stored for `hash_key`.
-    pub seqid: u64,
+    seqid: u64,
+}
+
+/// A write's fixed parts, for each attempt.
+struct Write<'a> {
+    group: &'a [u8],
+    now_secs: u32,
+    id: Option<SeqId>,
+    bytes: u64,
+    now: UnixNanos,
+    admit: &'a dyn WriteAdmission,
 }
 
 /// Every key of one shard.
 pub(super) fn shard_range(shard: u32) -> std::ops::RangeInclusive<[u8; 12]> {
     key(shard, 0)..=key(shard, u64::MAX)
+}
+
+/// Removes the data of shards the layout does not list: what a crash between deleting a
+/// shard's metadata and its data leaves behind. One seek per shard present in the tree.
+pub(super) fn remove_unknown_shards(
+    tree: &sled::Tree,
+    known: &std::collections::BTreeSet<u32>,
+) -> Result<()> {
+    let mut from = key(0, 0);
+    while let Some((k, _)) = tree.range(from..).next().transpose()? {
+        let Some(shard) = k
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+        else {
+            break;
+        };
+        if shard == SEQID_PREFIX {
+            break;
+        }
+        if !known.contains(&shard) {
+            tracing::info!(shard, "removing the data of a deleted shard");
+            remove_shard_data(tree, shard)?;
+        }
+        from = key(shard + 1, 0);
+    }
+    Ok(())
+}
+
+/// Removes every LogGroup of one shard, in one batch.
+pub(super) fn remove_shard_data(tree: &sled::Tree, shard: u32) -> sled::Result<()> {
+    let mut batch = sled::Batch::default();
+    for item in tree.range(shard_range(shard)) {
+        batch.remove(item?.0);
+    }
+    tree.apply_batch(batch)
 }
 
 fn seq_of_key(k: &[u8]) -> Option<u64> {
@@ -120,104 +169,206 @@ pub(super) fn scan_positions(
     Ok((begin.min(next), next, last_time))
 }
 
-impl Store {
-    /// Appends one validated LogGroup to `shard` and returns once it is durable (per the
-    /// configured durability) and visible to readers. Returns its sequence number.
-    ///
-    /// Receive times never go backwards within a shard (a clock step back reuses the last
-    /// one), so time lookups can binary-search.
-    pub async fn append(
-        &self,
-        ls: &Logstore,
-        shard: &Shard,
-        group: &[u8],
-        now_secs: u32,
-    ) -> Result<u64> {
-        self.append_inner(ls, shard, group, now_secs, None).await
-    }
+/// Where a PutLogs goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Any readwrite shard, round robin (`/shards/lb`).
+    LoadBalance,
+    /// The readwrite shard whose range holds `key` (`/shards/route?key=`).
+    HashKey {
+        /// The hash key.
+        key: u128,
+        /// `seqid=`: store only if above the last sequence id stored for `key` (a key not
+        /// seen before takes any id), and record it in the same sled batch.
+        seqid: Option<u64>,
+    },
+}
 
-    /// [`Store::append`] for a write with a sequence id: stored, together with `id` as the
-    /// hash key's last sequence id, only if `id.seqid` is above the last one stored for that
-    /// key (a key not seen before takes any id).
+/// The write-quota hook, asked once per write for the shard that takes it, under that shard's
+/// append lock (so a write that is re-routed is charged to the shard it lands in).
+pub trait WriteAdmission: Send + Sync {
+    /// Whether `bytes` more may be written to `shard` now.
+    fn admit(&self, logstore_id: u64, shard: ShardId, bytes: u64, now: UnixNanos) -> bool;
+}
+
+/// Admits every write (no quotas).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AdmitAll;
+
+impl WriteAdmission for AdmitAll {
+    fn admit(&self, _: u64, _: ShardId, _: u64, _: UnixNanos) -> bool {
+        true
+    }
+}
+
+/// One PutLogs, as the store takes it.
+pub struct PutLogs<'a> {
+    /// Project name.
+    pub project: &'a str,
+    /// Logstore name.
+    pub logstore: &'a str,
+    /// Where it goes.
+    pub route: Route,
+    /// The validated LogGroup bytes (stored as they are, never re-encoded; must hold logs).
+    pub group: Vec<u8>,
+    /// The client's address, for `__client_ip__`.
+    pub client_ip: Option<std::net::IpAddr>,
+    /// The request's time.
+    pub now: UnixNanos,
+    /// The write-quota hook.
+    pub admit: &'a dyn WriteAdmission,
+}
+
+impl std::fmt::Debug for PutLogs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PutLogs")
+            .field("project", &self.project)
+            .field("logstore", &self.logstore)
+            .field("route", &self.route)
+            .field("bytes", &self.group.len())
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a PutLogs was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PutOutcome {
+    /// The shard that took it.
+    pub shard: ShardId,
+    /// Its sequence number in that shard.
+    pub seq: u64,
+}
+
+/// How many times a write follows its key to a new shard before giving up: each retry means a
+/// split or merge of its shard completed in between, so this only runs out under a storm of
+/// them.
+pub(super) const MAX_REROUTES: usize = 16;
+
+/// What one attempt to append under a shard's lock found.
+enum Attempt {
+    Stored(u64),
+    /// The shard was closed by a split or merge after the write picked it.
+    Closed,
+}
+
+impl Store {
+    /// PutLogs: picks the shard, appends the LogGroup, and returns once it is durable (per
+    /// the configured durability) and visible to readers.
     ///
-    /// The check and the record happen under the shard's append lock, and the record is
-    /// written in the same sled batch as the LogGroup and made durable by the same commit, so
-    /// two concurrent writes with one id cannot both be stored, and a crash keeps both or
-    /// neither. `shard` must be the readwrite shard holding the key: a key is in exactly one
-    /// readwrite shard at a time, and a split or merge closes the parent under this lock, so
-    /// its children see every record the parent wrote.
+    /// The shard is checked to be readwrite under its append lock; if a split or merge closed
+    /// it after it was picked, the write goes to the shard that took over (their layout is in
+    /// place before the parent's lock is released), so that race is never an error. Receive
+    /// times never go backwards within a shard (a clock step back reuses the last one), so
+    /// time lookups can binary-search.
+    ///
+    /// With a `seqid` the check and its record happen under the lock of the one readwrite
+    /// shard holding the key, in the same sled batch as the LogGroup and covered by the same
+    /// commit, so two concurrent writes with one id cannot both be stored, and a crash keeps
+    /// both or neither. A split or merge closes the parent under this lock, so its children
+    /// see every record the parent wrote.
     ///
     /// # Errors
-    /// [`StorageError::SequenceIdNotAbove`] (nothing stored) for a replayed or lower id, plus
-    /// the errors of [`Store::append`].
-    pub async fn append_once(
-        &self,
-        ls: &Logstore,
-        shard: &Shard,
-        group: &[u8],
-        now_secs: u32,
-        id: SeqId,
-    ) -> Result<u64> {
-        self.append_inner(ls, shard, group, now_secs, Some(id))
-            .await
-    }
-
-    async fn append_inner(
-        &self,
-        ls: &Logstore,
-        shard: &Shard,
-        group: &[u8],
-        now_secs: u32,
-        id: Option<SeqId>,
-    ) -> Result<u64> {
-        let seq = {
-            let mut st = shard.lock_append();
-            if ls.deleted.load(Ordering::SeqCst) {
-                return Err(StorageError::LogStoreNotExist(ls.name()));
-            }
-            if st.status != ShardStatus::Readwrite {
-                return Err(StorageError::NoWritableShard(format!(
-                    "shard {} is readonly",
-                    shard.id
-                )));
-            }
-            if let Some(id) = id {
-                if let Some(last) = last_seqid(&ls.tree, id.hash_key)? {
-                    if id.seqid <= last {
-                        return Err(StorageError::SequenceIdNotAbove {
-                            hash_key: id.hash_key,
-                            seqid: id.seqid,
-                            last,
-                        });
-                    }
+    /// [`StorageError::LogStoreNotExist`] (also when deleted meanwhile),
+    /// [`StorageError::WriteQuotaExceeded`] (nothing stored),
+    /// [`StorageError::SequenceIdNotAbove`] (nothing stored), sled and commit failures.
+    pub async fn put_logs(&self, put: PutLogs<'_>) -> Result<PutOutcome> {
+        let ls = self.logstore(put.project, put.logstore)?;
+        let now_secs = u32::try_from(put.now.secs()).unwrap_or(u32::MAX);
+        // Quotas count the LogGroup as sent, without the tags added here.
+        let bytes = put.group.len() as u64;
+        let mut group = put.group;
+        if ls.append_meta() {
+            let ip = put.client_ip.map(|a| a.to_string()).unwrap_or_default();
+            group.extend(proto::encode_log_group_tag(
+                b"__receive_time__",
+                now_secs.to_string().as_bytes(),
+            ));
+            group.extend(proto::encode_log_group_tag(b"__client_ip__", ip.as_bytes()));
+        }
+        let (key, seqid) = match put.route {
+            Route::LoadBalance => (None, None),
+            Route::HashKey { key, seqid } => (Some(key), seqid),
+        };
+        let id = key
+            .zip(seqid)
+            .map(|(hash_key, seqid)| SeqId { hash_key, seqid });
+        let write = Write {
+            group: &group,
+            now_secs,
+            id,
+            bytes,
+            now: put.now,
+            admit: put.admit,
+        };
+        let mut shard = ls.pick(key)?;
+        #[cfg(test)]
+        self.pause_point().await;
+        let mut reroutes = 0;
+        let seq = loop {
+            match self.try_append(&ls, &shard, &write)? {
+                Attempt::Stored(seq) => break seq,
+                Attempt::Closed if reroutes < MAX_REROUTES => {
+                    reroutes += 1;
+                    tracing::debug!(shard = shard.id, "write re-routed: its shard was closed");
+                    shard = ls.pick(key)?;
+                }
+                Attempt::Closed => {
+                    return Err(StorageError::NoWritableShard(format!(
+                        "the write's shard was closed {MAX_REROUTES} times in a row by splits or merges"
+                    )))
                 }
             }
-            let seq = st.next;
-            let receive_time = now_secs.max(st.last_receive_time);
-            let mut value = Vec::with_capacity(HEADER + group.len());
-            value.extend_from_slice(&receive_time.to_be_bytes());
-            value.extend_from_slice(group);
-            match id {
-                None => {
-                    ls.tree.insert(key(shard.id, seq), value)?;
-                }
-                Some(id) => {
-                    // One batch: sled applies it atomically, also across a crash.
-                    let mut batch = sled::Batch::default();
-                    batch.insert(&key(shard.id, seq)[..], value);
-                    batch.insert(&seqid_key(id.hash_key)[..], &id.seqid.to_be_bytes()[..]);
-                    ls.tree.apply_batch(batch)?;
-                }
-            }
-            st.next = seq + 1;
-            st.last_receive_time = receive_time;
-            seq
         };
         self.commit().await?;
         // Everything up to `seq` is durable now: an earlier append to this shard inserted
         // before ours, so the sync that covered ours covered it too.
         shard.visible.fetch_max(seq + 1, Ordering::AcqRel);
-        Ok(seq)
+        Ok(PutOutcome {
+            shard: ShardId(shard.id),
+            seq,
+        })
+    }
+
+    /// Stores the write in `shard` if it is still readwrite, all under its append lock.
+    fn try_append(&self, ls: &Logstore, shard: &Shard, w: &Write<'_>) -> Result<Attempt> {
+        let mut st = shard.lock_append();
+        if ls.deleted.load(Ordering::SeqCst) {
+            return Err(StorageError::LogStoreNotExist(ls.name()));
+        }
+        if st.status != ShardStatus::Readwrite {
+            return Ok(Attempt::Closed);
+        }
+        let sid = ShardId(shard.id);
+        if !w.admit.admit(ls.id, sid, w.bytes, w.now) {
+            return Err(StorageError::WriteQuotaExceeded(sid));
+        }
+        if let Some(id) = w.id {
+            if let Some(last) = last_seqid(&ls.tree, id.hash_key)? {
+                if id.seqid <= last {
+                    return Err(StorageError::SequenceIdNotAbove {
+                        hash_key: id.hash_key,
+                        seqid: id.seqid,
+                        last,
+                    });
+                }
+            }
+        }
+        let seq = st.next;
+        let receive_time = w.now_secs.max(st.last_receive_time);
+        let mut value = Vec::with_capacity(HEADER + w.group.len());
+        value.extend_from_slice(&receive_time.to_be_bytes());
+        value.extend_from_slice(w.group);
+        // One batch: sled applies it atomically, also across a crash.
+        let mut batch = sled::Batch::default();
+        batch.insert(&key(shard.id, seq)[..], value);
+        if let Some(id) = w.id {
+            batch.insert(&seqid_key(id.hash_key)[..], &id.seqid.to_be_bytes()[..]);
+        }
+        ls.tree.apply_batch(batch)?;
+        st.next = seq + 1;
+        st.last_receive_time = receive_time;
+        Ok(Attempt::Stored(seq))
     }
 
     /// Reads up to `max_count` groups from `from` (inclusive) to `until` (exclusive, clamped
@@ -323,24 +474,35 @@ mod tests {
     const NOW: i64 = 1_700_000_000_000_000_000;
     const KEY: u128 = 0x4000_0000_0000_0000_0000_0000_0000_0001;
 
-    fn store_in(dir: &std::path::Path, shards: u32) -> Store {
-        let store = Store::open(&dir.join("data"), Durability::Fsync).unwrap();
-        store.create_project(ProjectRecord::new("p", 0)).unwrap();
+    /// A temporary store with logstore `p/l` of `shards` shards.
+    async fn store_with(shards: u32) -> (Store, tempfile::TempDir) {
+        let (store, dir) = Store::open_temporary();
         store
-            .create_logstore(LogstoreRecord::new("p", "l", 0), shards, NOW)
+            .create_project(ProjectRecord::new("p", 0))
+            .await
             .unwrap();
         store
+            .create_logstore(LogstoreRecord::new("p", "l", 0), shards, UnixNanos(NOW))
+            .await
+            .unwrap();
+        (store, dir)
     }
 
     /// Writes `group` to the shard holding `key` with sequence id `seqid`.
     async fn put(store: &Store, key: u128, seqid: u64, group: &[u8]) -> Result<u64> {
-        let ls = store.logstore("p", "l")?;
-        let shard = ls.route(key)?;
-        let id = SeqId {
-            hash_key: key,
-            seqid,
+        let put = PutLogs {
+            project: "p",
+            logstore: "l",
+            route: Route::HashKey {
+                key,
+                seqid: Some(seqid),
+            },
+            group: group.to_vec(),
+            client_ip: None,
+            now: UnixNanos::from_secs(1),
+            admit: &AdmitAll,
         };
-        store.append_once(&ls, &shard, group, 1, id).await
+        Ok(store.put_logs(put).await?.seq)
     }
 
     fn is_refused(r: Result<u64>, want_last: u64) -> bool {
@@ -350,15 +512,14 @@ mod tests {
     /// Every LogGroup stored in a shard.
     fn stored(store: &Store, shard: u32) -> Vec<Vec<u8>> {
         let ls = store.logstore("p", "l").unwrap();
-        let sh = ls.shard(shard).unwrap();
+        let sh = ls.shard(ShardId(shard)).unwrap();
         let batch = store.read(&ls, &sh, 0, u64::MAX, 1000, usize::MAX).unwrap();
         batch.groups.iter().map(|g| g.bytes.to_vec()).collect()
     }
 
     #[tokio::test]
     async fn only_ids_above_the_last_are_stored_per_hash_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path(), 1);
+        let (store, _dir) = store_with(1).await;
         let other = KEY + 1;
         // A key seen for the first time takes any id, 0 included.
         put(&store, KEY, 5, b"a").await.unwrap();
@@ -378,8 +539,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_writes_with_one_id_store_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path(), 2);
+        let (store, _dir) = store_with(2).await;
         for seqid in 0..20u64 {
             let writers: Vec<_> = (0..8)
                 .map(|w| {
@@ -404,12 +564,12 @@ mod tests {
 
     #[tokio::test]
     async fn records_follow_the_key_through_split_merge_and_shard_delete() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path(), 1);
+        let (store, _dir) = store_with(1).await;
         put(&store, KEY, 10, b"in parent").await.unwrap();
         // Split at the key itself: it lands at the begin of the right child.
         let split = store
-            .split_shard("p", "l", 0, SplitAt::Key(KEY), NOW + 1)
+            .split_shard("p", "l", ShardId(0), SplitAt::Key(KEY), UnixNanos(NOW + 1))
+            .await
             .unwrap();
         let (left, right) = (split[1].id, split[2].id);
         let ls = store.logstore("p", "l").unwrap();
@@ -417,9 +577,13 @@ mod tests {
         assert!(is_refused(put(&store, KEY, 10, b"replay").await, 10));
         put(&store, KEY, 11, b"in child").await.unwrap();
         // The parent's data can go: the record is the key's, not the shard's.
-        store.delete_shard("p", "l", 0).unwrap();
+        store.delete_shard("p", "l", ShardId(0)).await.unwrap();
         assert!(is_refused(put(&store, KEY, 11, b"replay").await, 11));
-        let merged = store.merge_shard("p", "l", left, NOW + 2).unwrap()[0].id;
+        let merged = store
+            .merge_shard("p", "l", ShardId(left), UnixNanos(NOW + 2))
+            .await
+            .unwrap()[0]
+            .id;
         assert_eq!(ls.route(KEY).unwrap().id, merged);
         assert!(is_refused(put(&store, KEY, 11, b"replay").await, 11));
         put(&store, KEY, 12, b"in merged").await.unwrap();
@@ -429,12 +593,11 @@ mod tests {
 
     #[tokio::test]
     async fn records_survive_a_reopen_and_die_with_the_logstore() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path(), 2);
+        let (store, dir) = store_with(2).await;
         put(&store, KEY, 3, b"a").await.unwrap();
         let old_id = store.logstore("p", "l").unwrap().id;
         drop(store);
-        let store = Store::open(&dir.path().join("data"), Durability::Fsync).unwrap();
+        let store = Store::open(dir.path(), Durability::Fsync).unwrap();
         assert!(is_refused(put(&store, KEY, 3, b"replay").await, 3));
         let ls = store.logstore("p", "l").unwrap();
         let shard = ls.route(KEY).unwrap();
@@ -444,7 +607,7 @@ mod tests {
             "positions ignore records"
         );
 
-        store.delete_logstore("p", "l").unwrap();
+        store.delete_logstore("p", "l").await.unwrap();
         let old = store
             .inner
             .db
@@ -452,7 +615,8 @@ mod tests {
             .unwrap();
         assert!(old.is_empty(), "the records went with the logstore's tree");
         store
-            .create_logstore(LogstoreRecord::new("p", "l", 0), 2, NOW)
+            .create_logstore(LogstoreRecord::new("p", "l", 0), 2, UnixNanos(NOW))
+            .await
             .unwrap();
         put(&store, KEY, 0, b"fresh").await.unwrap();
     }

@@ -12,14 +12,19 @@
 //!
 //! The catalog (projects → logstores → shards) is loaded at open and kept in memory, so the
 //! write path takes no sled read (but a `seqid` write's point read of its key's record).
-//! Metadata changes write sled and the catalog under one lock.
+//! Metadata changes write sled first and the catalog second, under one lock, and are durable
+//! when the call returns (the API never commits); multi-key deletes are one sled batch.
 //! Nothing HTTP goes here.
 
 mod commit;
 mod consumer_groups;
 mod logs;
+#[cfg(test)]
+mod race_test;
 mod records;
 mod shards;
+#[cfg(test)]
+mod store_test;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,9 +32,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 pub use consumer_groups::{Checkpoint, CheckpointError, ConsumerGroup};
-pub use logs::{ReadBatch, SeqId, StoredGroup};
+pub use logs::{AdmitAll, PutLogs, PutOutcome, ReadBatch, Route, StoredGroup, WriteAdmission};
 pub use records::{LogstoreRecord, ProjectRecord, ShardRecord};
 pub use shards::SplitAt;
+
+use sls_protocol::types::{Cursor, ShardId, UnixNanos};
 
 use crate::config::Durability;
 use crate::model::shard::{even_ranges, range_contains, ShardStatus};
@@ -46,7 +53,7 @@ pub enum StorageError {
     LogStoreNotExist(String),
     /// No shard of that id in the logstore.
     #[error("shard {0} does not exist")]
-    ShardNotExist(u32),
+    ShardNotExist(ShardId),
     /// A project of that name exists.
     #[error("project {0} already exists")]
     ProjectAlreadyExist(String),
@@ -56,6 +63,9 @@ pub enum StorageError {
     /// A write found no readwrite shard to go to.
     #[error("{0}")]
     NoWritableShard(String),
+    /// The write quota of the shard the write went to is used up; nothing was stored.
+    #[error("shard {0} write quota exceeded")]
+    WriteQuotaExceeded(sls_protocol::types::ShardId),
     /// A write whose sequence id is not above the last one stored for its hash key.
     #[error(
         "seqid {seqid} for hash key {} is not above the last one stored, {last}",
@@ -130,6 +140,20 @@ struct Inner {
     /// never across an await.
     catalog: RwLock<BTreeMap<String, ProjectEntry>>,
     committer: Option<Committer>,
+    /// Test-only pause point of the write path, between routing and the shard's append lock.
+    #[cfg(test)]
+    pause: Mutex<Option<Arc<PausePoint>>>,
+}
+
+/// Lets a test stop one write after it picked its shard and before it locks it, to run
+/// something (a split) in that window. Compiled into test builds only.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct PausePoint {
+    /// Notified when the write reaches the point.
+    pub reached: tokio::sync::Notify,
+    /// Notify to let it go on.
+    pub resume: tokio::sync::Notify,
 }
 
 #[derive(Debug)]
@@ -206,22 +230,61 @@ impl Store {
             }
             Durability::Buffered => None,
         };
-        let catalog = records::load_catalog(&db, &meta)?;
+        let (catalog, named) = records::load_catalog(&db, &meta)?;
+        records::drop_unnamed_trees(&db, &named)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
                 meta,
                 catalog: RwLock::new(catalog),
                 committer,
+                #[cfg(test)]
+                pause: Mutex::new(None),
             }),
         })
     }
 
+    /// A store in a fresh temporary folder, for tests. The folder lives as long as the
+    /// returned [`tempfile::TempDir`]; reopen it with `Store::open(dir.path(), Durability::Fsync)`.
+    ///
+    /// # Panics
+    /// If the folder cannot be created or opened (a test environment problem).
+    #[cfg(any(test, feature = "test-util"))]
+    #[allow(clippy::expect_used)]
+    pub fn open_temporary() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let store = Store::open(dir.path(), Durability::Fsync).expect("open a temporary store");
+        (store, dir)
+    }
+
     /// Waits until every change made before the call is durable (no-op when buffered).
-    pub async fn commit(&self) -> Result<()> {
+    async fn commit(&self) -> Result<()> {
         match &self.inner.committer {
             Some(c) => c.commit().await.map_err(StorageError::Commit),
             None => Ok(()),
+        }
+    }
+
+    /// Makes the next write stop at its pause point until the returned handle resumes it.
+    #[cfg(test)]
+    pub(crate) fn pause_next_write(&self) -> Arc<PausePoint> {
+        let p = Arc::new(PausePoint::default());
+        *self.inner.pause.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
+        p
+    }
+
+    /// Where a write waits when a test asked for it (nothing in other builds).
+    #[cfg(test)]
+    async fn pause_point(&self) {
+        let p = self
+            .inner
+            .pause
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(p) = p {
+            p.reached.notify_one();
+            p.resume.notified().await;
         }
     }
 
@@ -245,25 +308,30 @@ impl Store {
     }
 
     // ----- projects -----
+    //
+    // Every change below writes sled first and memory second (a failed sled write leaves
+    // memory as it was), and is durable when the call returns: the API never commits.
 
     /// Creates a project.
-    pub fn create_project(&self, record: ProjectRecord) -> Result<()> {
-        let mut cat = self.write_catalog();
-        if cat.contains_key(&record.name) {
-            return Err(StorageError::ProjectAlreadyExist(record.name));
+    pub async fn create_project(&self, record: ProjectRecord) -> Result<()> {
+        {
+            let mut cat = self.write_catalog();
+            if cat.contains_key(&record.name) {
+                return Err(StorageError::ProjectAlreadyExist(record.name));
+            }
+            self.inner.meta.insert(
+                records::project_key(&record.name),
+                records::to_json(&record),
+            )?;
+            cat.insert(
+                record.name.clone(),
+                ProjectEntry {
+                    record,
+                    logstores: BTreeMap::new(),
+                },
+            );
         }
-        self.inner.meta.insert(
-            records::project_key(&record.name),
-            records::to_json(&record),
-        )?;
-        cat.insert(
-            record.name.clone(),
-            ProjectEntry {
-                record,
-                logstores: BTreeMap::new(),
-            },
-        );
-        Ok(())
+        self.commit().await
     }
 
     /// A project's record.
@@ -283,31 +351,48 @@ impl Store {
     }
 
     /// Changes a project's record in place.
-    pub fn update_project(&self, name: &str, f: impl FnOnce(&mut ProjectRecord)) -> Result<()> {
-        let mut cat = self.write_catalog();
-        let entry = cat
-            .get_mut(name)
-            .ok_or_else(|| StorageError::ProjectNotExist(name.to_string()))?;
-        let mut record = entry.record.clone();
-        f(&mut record);
-        self.inner
-            .meta
-            .insert(records::project_key(name), records::to_json(&record))?;
-        entry.record = record;
-        Ok(())
+    pub async fn update_project(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut ProjectRecord),
+    ) -> Result<()> {
+        {
+            let mut cat = self.write_catalog();
+            let entry = cat
+                .get_mut(name)
+                .ok_or_else(|| StorageError::ProjectNotExist(name.to_string()))?;
+            let mut record = entry.record.clone();
+            f(&mut record);
+            self.inner
+                .meta
+                .insert(records::project_key(name), records::to_json(&record))?;
+            entry.record = record;
+        }
+        self.commit().await
     }
 
     /// Deletes a project with all its logstores and their data.
-    pub fn delete_project(&self, name: &str) -> Result<()> {
-        let mut cat = self.write_catalog();
-        let entry = cat
-            .get(name)
-            .ok_or_else(|| StorageError::ProjectNotExist(name.to_string()))?;
-        for ls in entry.logstores.values() {
-            self.drop_logstore_data(name, ls)?;
-        }
-        self.inner.meta.remove(records::project_key(name))?;
-        cat.remove(name);
+    ///
+    /// Every metadata key goes in one sled batch; the data trees are dropped after the catalog
+    /// lock is released, off the async workers (nothing can reach them by then).
+    pub async fn delete_project(&self, name: &str) -> Result<()> {
+        let dropped: Vec<u64> = {
+            let mut cat = self.write_catalog();
+            let entry = cat
+                .get(name)
+                .ok_or_else(|| StorageError::ProjectNotExist(name.to_string()))?;
+            let logstores: Vec<Arc<Logstore>> = entry.logstores.values().cloned().collect();
+            let mut batch = sled::Batch::default();
+            batch.remove(records::project_key(name));
+            for ls in &logstores {
+                self.remove_logstore_meta(&mut batch, name, ls)?;
+            }
+            self.apply_deleting(&logstores, batch)?;
+            cat.remove(name);
+            logstores.iter().map(|ls| ls.id).collect()
+        };
+        self.commit().await?;
+        self.drop_data_trees(dropped).await;
         Ok(())
     }
 
@@ -315,42 +400,48 @@ impl Store {
 
     /// Creates a logstore with `shard_count` readwrite shards splitting the key space evenly.
     /// `record.shards` and `record.id` are filled in here.
-    pub fn create_logstore(
+    pub async fn create_logstore(
         &self,
         mut record: LogstoreRecord,
         shard_count: u32,
-        now_nanos: i64,
+        now: UnixNanos,
     ) -> Result<()> {
-        let mut cat = self.write_catalog();
-        let project = cat
-            .get_mut(&record.project)
-            .ok_or_else(|| StorageError::ProjectNotExist(record.project.clone()))?;
-        if project.logstores.contains_key(&record.name) {
-            return Err(StorageError::LogStoreAlreadyExist(record.name));
+        {
+            let mut cat = self.write_catalog();
+            let project = cat
+                .get_mut(&record.project)
+                .ok_or_else(|| StorageError::ProjectNotExist(record.project.clone()))?;
+            if project.logstores.contains_key(&record.name) {
+                return Err(StorageError::LogStoreAlreadyExist(record.name));
+            }
+            let id = records::next_logstore_id(&self.inner.meta)?;
+            record.id = id;
+            record.shards = even_ranges(shard_count)
+                .into_iter()
+                .zip(0u32..)
+                .map(|((begin, end), sid)| ShardRecord {
+                    id: sid,
+                    status: ShardStatus::Readwrite,
+                    begin_key: begin,
+                    end_key: end,
+                    create_time: now.secs(),
+                    cursor_base: now.nanos(),
+                    parents: Vec::new(),
+                })
+                .collect();
+            // A crash after this leaves an empty tree no record names: `open` drops it.
+            let tree = self.inner.db.open_tree(records::logs_tree_name(id))?;
+            let mut batch = sled::Batch::default();
+            batch.insert(records::NEXT_ID_KEY, &(id + 1).to_be_bytes()[..]);
+            batch.insert(
+                records::logstore_key(&record.project, &record.name),
+                records::to_json(&record),
+            );
+            self.inner.meta.apply_batch(batch)?;
+            let ls = Logstore::new(record, tree, |_| (0, 0, 0), BTreeMap::new());
+            project.logstores.insert(ls.name(), Arc::new(ls));
         }
-        let id = records::next_logstore_id(&self.inner.meta)?;
-        record.id = id;
-        record.shards = even_ranges(shard_count)
-            .into_iter()
-            .zip(0u32..)
-            .map(|((begin, end), sid)| ShardRecord {
-                id: sid,
-                status: ShardStatus::Readwrite,
-                begin_key: begin,
-                end_key: end,
-                create_time: now_nanos.div_euclid(1_000_000_000),
-                cursor_base: now_nanos,
-                parents: Vec::new(),
-            })
-            .collect();
-        let tree = self.inner.db.open_tree(records::logs_tree_name(id))?;
-        self.inner.meta.insert(
-            records::logstore_key(&record.project, &record.name),
-            records::to_json(&record),
-        )?;
-        let ls = Logstore::new(record, tree, |_| (0, 0, 0), BTreeMap::new());
-        project.logstores.insert(ls.name(), Arc::new(ls));
-        Ok(())
+        self.commit().await
     }
 
     /// The live logstore handle (for the data path).
@@ -383,57 +474,101 @@ impl Store {
     }
 
     /// Changes a logstore's settings (not its shards) in place.
-    pub fn update_logstore(
+    pub async fn update_logstore(
         &self,
         project: &str,
         name: &str,
         f: impl FnOnce(&mut LogstoreRecord),
     ) -> Result<()> {
-        let cat = self.write_catalog();
-        let ls = self.logstore_unlocked(&cat, project, name)?;
-        let mut record = ls.record();
-        f(&mut record);
-        self.inner.meta.insert(
-            records::logstore_key(project, name),
-            records::to_json(&record),
-        )?;
-        *ls.record.write().unwrap_or_else(|e| e.into_inner()) = record;
+        {
+            let cat = self.write_catalog();
+            let ls = self.logstore_unlocked(&cat, project, name)?;
+            let mut record = ls.record();
+            f(&mut record);
+            self.inner.meta.insert(
+                records::logstore_key(project, name),
+                records::to_json(&record),
+            )?;
+            *ls.record.write().unwrap_or_else(|e| e.into_inner()) = record;
+        }
+        self.commit().await
+    }
+
+    /// Deletes a logstore, its consumer groups and its data.
+    ///
+    /// Its metadata goes in one sled batch; the data tree is dropped after the catalog lock is
+    /// released, off the async workers.
+    pub async fn delete_logstore(&self, project: &str, name: &str) -> Result<()> {
+        let id = {
+            let mut cat = self.write_catalog();
+            let p = cat
+                .get_mut(project)
+                .ok_or_else(|| StorageError::ProjectNotExist(project.to_string()))?;
+            let ls = p
+                .logstores
+                .get(name)
+                .cloned()
+                .ok_or_else(|| StorageError::LogStoreNotExist(name.to_string()))?;
+            let mut batch = sled::Batch::default();
+            self.remove_logstore_meta(&mut batch, project, &ls)?;
+            self.apply_deleting(std::slice::from_ref(&ls), batch)?;
+            p.logstores.remove(name);
+            ls.id
+        };
+        self.commit().await?;
+        self.drop_data_trees(vec![id]).await;
         Ok(())
     }
 
-    /// Deletes a logstore and its data.
-    pub fn delete_logstore(&self, project: &str, name: &str) -> Result<()> {
-        let mut cat = self.write_catalog();
-        let p = cat
-            .get_mut(project)
-            .ok_or_else(|| StorageError::ProjectNotExist(project.to_string()))?;
-        let ls = p
-            .logstores
-            .get(name)
-            .ok_or_else(|| StorageError::LogStoreNotExist(name.to_string()))?;
-        self.drop_logstore_data(project, ls)?;
-        p.logstores.remove(name);
+    /// Adds the removal of every metadata key of `ls` to `batch`: its record, TTL floors,
+    /// consumer groups and checkpoints.
+    fn remove_logstore_meta(
+        &self,
+        batch: &mut sled::Batch,
+        project: &str,
+        ls: &Logstore,
+    ) -> Result<()> {
+        batch.remove(records::logstore_key(project, &ls.name()));
+        for prefix in [
+            records::floor_prefix(ls.id),
+            consumer_groups::group_prefix(ls.id),
+            consumer_groups::checkpoint_prefix(ls.id),
+        ] {
+            for item in self.inner.meta.scan_prefix(prefix) {
+                batch.remove(item?.0);
+            }
+        }
         Ok(())
     }
 
-    fn drop_logstore_data(&self, project: &str, ls: &Logstore) -> Result<()> {
-        ls.deleted.store(true, Ordering::SeqCst);
-        // Wait for appends in flight: they check `deleted` under the shard lock.
-        for shard in ls.shards() {
-            drop(shard.lock_append());
+    /// Applies a batch deleting `logstores` while holding every append lock of theirs, then
+    /// marks them deleted: an append either finished before (and is dropped with the data) or
+    /// sees the mark. A failed write leaves them live.
+    fn apply_deleting(&self, logstores: &[Arc<Logstore>], batch: sled::Batch) -> Result<()> {
+        let shards: Vec<Arc<Shard>> = logstores.iter().flat_map(|ls| ls.shards()).collect();
+        let _appends: Vec<_> = shards.iter().map(|s| s.lock_append()).collect();
+        self.inner.meta.apply_batch(batch)?;
+        for ls in logstores {
+            ls.deleted.store(true, Ordering::SeqCst);
         }
-        let name = ls.name();
-        self.inner
-            .meta
-            .remove(records::logstore_key(project, &name))?;
-        for shard in ls.shards() {
-            self.inner
-                .meta
-                .remove(records::floor_key(ls.id, shard.id))?;
-        }
-        consumer_groups::remove_all(&self.inner.meta, ls.id)?;
-        self.inner.db.drop_tree(records::logs_tree_name(ls.id))?;
         Ok(())
+    }
+
+    /// Drops the data trees of deleted logstores on a blocking thread. Their metadata is gone
+    /// and committed already, so a failure only leaves space behind, which the next `open`
+    /// reclaims; it is logged, not returned.
+    async fn drop_data_trees(&self, ids: Vec<u64>) {
+        let db = self.inner.db.clone();
+        let dropped = tokio::task::spawn_blocking(move || {
+            ids.into_iter()
+                .try_for_each(|id| db.drop_tree(records::logs_tree_name(id)).map(drop))
+        })
+        .await;
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "dropping a deleted logstore's data failed"),
+            Err(e) => tracing::warn!(error = %e, "dropping a deleted logstore's data panicked"),
+        }
     }
 
     /// Every live logstore (for background sweeps).
@@ -497,18 +632,44 @@ impl Logstore {
     }
 
     /// The shard with id `id`.
-    pub fn shard(&self, id: u32) -> Result<Arc<Shard>> {
+    pub fn shard(&self, id: ShardId) -> Result<Arc<Shard>> {
         self.shards()
             .into_iter()
-            .find(|s| s.id == id)
+            .find(|s| s.id == id.0)
             .ok_or(StorageError::ShardNotExist(id))
     }
 
+    /// The shard a write goes to now: the readwrite shard holding `key`, or round robin.
+    ///
+    /// Looks at a snapshot of the shard list and reads each status under its lock, so a split
+    /// or merge finishing in between can close a parent whose children are not in the
+    /// snapshot; when nothing is found and the list changed meanwhile, it looks again.
+    fn pick(&self, key: Option<u128>) -> Result<Arc<Shard>> {
+        let mut shards = self.shards();
+        let mut tries = 0;
+        loop {
+            let found = match key {
+                Some(k) => route_in(&shards, k),
+                None => self.pick_in(&shards),
+            };
+            let Err(e) = found else {
+                return found;
+            };
+            let now = self.shards();
+            let changed = now.len() != shards.len()
+                || now.iter().zip(&shards).any(|(a, b)| !Arc::ptr_eq(a, b));
+            if !changed || tries >= logs::MAX_REROUTES {
+                return Err(e);
+            }
+            tries += 1;
+            shards = now;
+        }
+    }
+
     /// A readwrite shard for a load-balanced write (round robin).
-    pub fn pick_shard(&self) -> Result<Arc<Shard>> {
-        let writable: Vec<Arc<Shard>> = self
-            .shards()
-            .into_iter()
+    fn pick_in(&self, shards: &[Arc<Shard>]) -> Result<Arc<Shard>> {
+        let writable: Vec<&Arc<Shard>> = shards
+            .iter()
             .filter(|s| s.status() == ShardStatus::Readwrite)
             .collect();
         if writable.is_empty() {
@@ -519,23 +680,14 @@ impl Logstore {
         let i = self.round_robin.fetch_add(1, Ordering::Relaxed) % writable.len();
         writable
             .get(i)
-            .cloned()
+            .map(|s| Arc::clone(s))
             .ok_or_else(|| StorageError::NoWritableShard("no readwrite shard".into()))
     }
 
     /// The readwrite shard whose range holds `key`.
-    pub fn route(&self, key: u128) -> Result<Arc<Shard>> {
-        self.shards()
-            .into_iter()
-            .find(|s| {
-                s.status() == ShardStatus::Readwrite && range_contains(s.begin_key, s.end_key, key)
-            })
-            .ok_or_else(|| {
-                StorageError::NoWritableShard(format!(
-                    "no readwrite shard holds hash key {}",
-                    sls_protocol::hash::format_hash_key(key)
-                ))
-            })
+    #[cfg(test)]
+    fn route(&self, key: u128) -> Result<Arc<Shard>> {
+        self.pick(Some(key))
     }
 
     /// Whether writes get `__receive_time__`/`__client_ip__` tags.
@@ -550,6 +702,22 @@ impl Logstore {
     pub fn ttl_days(&self) -> u32 {
         self.record.read().unwrap_or_else(|e| e.into_inner()).ttl
     }
+}
+
+/// The readwrite shard of `shards` whose range holds `key`.
+fn route_in(shards: &[Arc<Shard>], key: u128) -> Result<Arc<Shard>> {
+    shards
+        .iter()
+        .find(|s| {
+            s.status() == ShardStatus::Readwrite && range_contains(s.begin_key, s.end_key, key)
+        })
+        .cloned()
+        .ok_or_else(|| {
+            StorageError::NoWritableShard(format!(
+                "no readwrite shard holds hash key {}",
+                sls_protocol::hash::format_hash_key(key)
+            ))
+        })
 }
 
 impl Shard {
@@ -603,21 +771,24 @@ impl Shard {
         self.visible.load(Ordering::Acquire)
     }
 
-    /// The cursor integer of a sequence number.
-    pub fn cursor_of(&self, seq: u64) -> i64 {
-        self.cursor_base
-            .saturating_add(i64::try_from(seq).unwrap_or(i64::MAX))
+    /// The cursor of a sequence number.
+    pub fn cursor_of(&self, seq: u64) -> Cursor {
+        Cursor::from_value(
+            self.cursor_base
+                .saturating_add(i64::try_from(seq).unwrap_or(i64::MAX)),
+        )
     }
 
-    /// The sequence number a cursor integer points at, if it is inside `[begin, end]`.
-    pub fn seq_of(&self, cursor: i64) -> Result<u64> {
+    /// The sequence number a cursor points at, if it is inside `[begin, end]`.
+    pub fn seq_of(&self, cursor: Cursor) -> Result<u64> {
+        let cursor = cursor.value();
         let (begin, end) = (self.begin_seq(), self.end_seq());
         let out_of_range = || {
             StorageError::InvalidCursor(format!(
                 "cursor {cursor} is outside shard {} data [{}, {}]",
                 self.id,
-                self.cursor_of(begin),
-                self.cursor_of(end)
+                self.cursor_of(begin).value(),
+                self.cursor_of(end).value()
             ))
         };
         let offset = cursor

@@ -1,6 +1,6 @@
 //! What the store persists in its `meta` tree, and how it is loaded back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -146,7 +146,12 @@ pub(super) fn logs_tree_name(logstore_id: u64) -> String {
     format!("logs/{logstore_id}")
 }
 
-const NEXT_ID_KEY: &[u8] = b"next-logstore-id";
+pub(super) const NEXT_ID_KEY: &[u8] = b"next-logstore-id";
+
+/// Every TTL floor key of a logstore.
+pub(super) fn floor_prefix(logstore_id: u64) -> Vec<u8> {
+    format!("floor/{logstore_id}/").into_bytes()
+}
 
 pub(super) fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
     // Serializing these plain structs cannot fail (no maps with non-string keys).
@@ -168,22 +173,40 @@ pub(super) fn read_u64(key: &[u8], bytes: &[u8]) -> Result<u64> {
     Ok(u64::from_be_bytes(arr))
 }
 
-/// Allocates the next logstore id (ids are never reused).
+/// The next logstore id (ids are never reused): the caller stores `id + 1` under
+/// [`NEXT_ID_KEY`] in the batch that creates the logstore, under the catalog lock.
 pub(super) fn next_logstore_id(meta: &sled::Tree) -> Result<u64> {
-    let current = match meta.get(NEXT_ID_KEY)? {
-        Some(v) => read_u64(NEXT_ID_KEY, &v)?,
-        None => 1,
-    };
-    meta.insert(NEXT_ID_KEY, &(current + 1).to_be_bytes())?;
-    Ok(current)
+    match meta.get(NEXT_ID_KEY)? {
+        Some(v) => read_u64(NEXT_ID_KEY, &v),
+        None => Ok(1),
+    }
 }
 
-/// Rebuilds the in-memory catalog from sled.
+/// Drops every `logs/{id}` tree whose id no logstore record names: what a crash between
+/// deleting a logstore's metadata and dropping its data (or between creating its tree and
+/// its record) leaves behind.
+pub(super) fn drop_unnamed_trees(db: &sled::Db, named: &BTreeSet<u64>) -> Result<()> {
+    for name in db.tree_names() {
+        let id = std::str::from_utf8(&name)
+            .ok()
+            .and_then(|n| n.strip_prefix("logs/"))
+            .and_then(|id| id.parse::<u64>().ok());
+        if let Some(id) = id.filter(|id| !named.contains(id)) {
+            tracing::info!(logstore_id = id, "dropping the data of a deleted logstore");
+            db.drop_tree(name)?;
+        }
+    }
+    Ok(())
+}
+
+/// Rebuilds the in-memory catalog from sled; also returns the id of every logstore record
+/// (those of a missing project included), whose data trees are not orphans.
 pub(super) fn load_catalog(
     db: &sled::Db,
     meta: &sled::Tree,
-) -> Result<BTreeMap<String, ProjectEntry>> {
+) -> Result<(BTreeMap<String, ProjectEntry>, BTreeSet<u64>)> {
     let mut catalog = BTreeMap::new();
+    let mut named = BTreeSet::new();
     for item in meta.scan_prefix(b"project/") {
         let (key, value) = item?;
         let record: ProjectRecord = from_json(&key, &value)?;
@@ -198,11 +221,14 @@ pub(super) fn load_catalog(
     for item in meta.scan_prefix(b"logstore/") {
         let (key, value) = item?;
         let record: LogstoreRecord = from_json(&key, &value)?;
+        named.insert(record.id);
         let Some(project) = catalog.get_mut(&record.project) else {
             tracing::warn!(logstore = %record.name, project = %record.project, "logstore of a missing project ignored");
             continue;
         };
         let tree = db.open_tree(logs_tree_name(record.id))?;
+        let known: BTreeSet<u32> = record.shards.iter().map(|s| s.id).collect();
+        super::logs::remove_unknown_shards(&tree, &known)?;
         let mut positions = BTreeMap::new();
         for s in &record.shards {
             positions.insert(
@@ -220,5 +246,5 @@ pub(super) fn load_catalog(
         );
         project.logstores.insert(name, Arc::new(ls));
     }
-    Ok(catalog)
+    Ok((catalog, named))
 }

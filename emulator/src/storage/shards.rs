@@ -3,13 +3,15 @@
 //! A split or merge closes its parent(s): status readonly, end fixed (no append can follow,
 //! since the status changes under the shard's append lock), still readable to the end. New
 //! shards get ids `max + 1, …` in response order, and the ranges always partition the key
-//! space. The logstore record is rewritten in one sled insert, so a crash leaves either the
-//! old layout or the new one.
+//! space. The logstore record is rewritten in one sled insert before memory changes, so a
+//! crash leaves either the old layout or the new one, and a failed write changes nothing.
 
 use std::sync::Arc;
 
+use sls_protocol::types::{ShardId, UnixNanos};
+
 use super::records::{self, ShardRecord};
-use super::{Logstore, Result, Shard, StorageError, Store};
+use super::{consumer_groups, Logstore, Result, Shard, StorageError, Store};
 use crate::model::shard::ShardStatus;
 
 /// Where a split cuts.
@@ -40,13 +42,26 @@ fn cut(begin: u128, end: u128, i: u128, n: u128) -> u128 {
 
 impl Store {
     /// Splits readwrite shard `id`. Returns the parent (now readonly) then the children by key.
-    pub fn split_shard(
+    pub async fn split_shard(
         &self,
         project: &str,
         logstore: &str,
-        id: u32,
+        id: ShardId,
         at: SplitAt,
-        now_nanos: i64,
+        now: UnixNanos,
+    ) -> Result<Vec<ShardRecord>> {
+        let out = self.split_shard_now(project, logstore, id, at, now)?;
+        self.commit().await?;
+        Ok(out)
+    }
+
+    fn split_shard_now(
+        &self,
+        project: &str,
+        logstore: &str,
+        id: ShardId,
+        at: SplitAt,
+        now: UnixNanos,
     ) -> Result<Vec<ShardRecord>> {
         let _meta = self.write_catalog();
         let ls = self.logstore_unlocked(&_meta, project, logstore)?;
@@ -83,9 +98,9 @@ impl Store {
                 status: ShardStatus::Readwrite,
                 begin_key: w[0],
                 end_key: w[1],
-                create_time: now_nanos.div_euclid(1_000_000_000),
-                cursor_base: now_nanos,
-                parents: vec![id],
+                create_time: now.secs(),
+                cursor_base: now.nanos(),
+                parents: vec![id.0],
             })
             .collect();
         self.close_and_add(&ls, &[&parent], &children)?;
@@ -96,12 +111,24 @@ impl Store {
 
     /// Merges readwrite shard `id` with its readwrite right neighbour. Returns the new shard,
     /// then the two parents (now readonly).
-    pub fn merge_shard(
+    pub async fn merge_shard(
         &self,
         project: &str,
         logstore: &str,
-        id: u32,
-        now_nanos: i64,
+        id: ShardId,
+        now: UnixNanos,
+    ) -> Result<Vec<ShardRecord>> {
+        let out = self.merge_shard_now(project, logstore, id, now)?;
+        self.commit().await?;
+        Ok(out)
+    }
+
+    fn merge_shard_now(
+        &self,
+        project: &str,
+        logstore: &str,
+        id: ShardId,
+        now: UnixNanos,
     ) -> Result<Vec<ShardRecord>> {
         let meta = self.write_catalog();
         let ls = self.logstore_unlocked(&meta, project, logstore)?;
@@ -120,8 +147,8 @@ impl Store {
             status: ShardStatus::Readwrite,
             begin_key: left.begin_key,
             end_key: right.end_key,
-            create_time: now_nanos.div_euclid(1_000_000_000),
-            cursor_base: now_nanos,
+            create_time: now.secs(),
+            cursor_base: now.nanos(),
             parents: vec![left.id, right.id],
         };
         self.close_and_add(&ls, &[&left, &right], std::slice::from_ref(&merged))?;
@@ -130,46 +157,62 @@ impl Store {
 
     /// Deletes a readonly shard, its data and its checkpoints (Python's `delete_shard`).
     ///
-    /// Only the layout change happens under the catalog lock; the data is deleted after it is
-    /// released (nothing can reach the shard by then, and shard ids are never reused). Every
-    /// change is made before this returns, so the caller's commit covers all of them.
-    pub fn delete_shard(&self, project: &str, logstore: &str, id: u32) -> Result<()> {
+    /// The layout, the TTL floor and the checkpoints change in one sled batch under the
+    /// catalog lock; the data is deleted after it is released, on a blocking thread (nothing
+    /// can reach the shard by then, and shard ids are never reused).
+    pub async fn delete_shard(&self, project: &str, logstore: &str, id: ShardId) -> Result<()> {
+        let ShardId(id) = id;
         let ls = {
             let meta = self.write_catalog();
             let ls = self.logstore_unlocked(&meta, project, logstore)?;
-            let shard = ls.shard(id)?;
+            let shard = ls.shard(ShardId(id))?;
             if shard.status() != ShardStatus::Readonly {
                 return Err(StorageError::InvalidShardOperation(format!(
                     "shard {id} is readwrite; only readonly shards can be deleted"
                 )));
             }
-            // sled first, then memory: a failed write leaves both with the shard.
             let mut record = ls.record();
             record.shards.retain(|s| s.id != id);
-            self.insert_layout(&record)?;
+            let mut groups = ls.groups.lock().unwrap_or_else(|e| e.into_inner());
+            let mut batch = sled::Batch::default();
+            batch.insert(
+                records::logstore_key(&record.project, &record.name),
+                records::to_json(&record),
+            );
+            batch.remove(records::floor_key(ls.id, id));
+            consumer_groups::remove_shard_checkpoints(&mut batch, ls.id, &groups, id);
+            // sled first, then memory: a failed write leaves both with the shard.
+            self.inner.meta.apply_batch(batch)?;
             ls.shards
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
                 .retain(|s| s.id != id);
+            consumer_groups::forget_shard(&mut groups, id);
+            drop(groups);
             ls
         };
-        self.inner.meta.remove(records::floor_key(ls.id, id))?;
-        self.remove_shard_checkpoints(&ls, id)?;
-        let mut batch = sled::Batch::default();
-        let removed = ls
-            .tree
-            .range(super::logs::shard_range(id))
-            .try_for_each(|item| item.map(|(k, _)| batch.remove(k)))
-            .and_then(|()| ls.tree.apply_batch(batch));
+        self.commit().await?;
+        let tree = ls.tree.clone();
+        let removed =
+            tokio::task::spawn_blocking(move || super::logs::remove_shard_data(&tree, id)).await;
         match removed {
             // The logstore was deleted meanwhile: its data went with it.
-            Err(sled::Error::CollectionNotFound(_)) => Ok(()),
-            other => other.map_err(StorageError::from),
+            Ok(Ok(())) | Ok(Err(sled::Error::CollectionNotFound(_))) => {}
+            // The shard is gone for clients already; the next `open` removes what is left.
+            Ok(Err(e)) => {
+                tracing::warn!(shard = id, error = %e, "removing a deleted shard's data failed")
+            }
+            Err(e) => {
+                tracing::warn!(shard = id, error = %e, "removing a deleted shard's data panicked")
+            }
         }
+        Ok(())
     }
 
-    /// Marks `parents` readonly (under their append locks, so no append lands after) and adds
-    /// `children`, then persists the layout.
+    /// Closes `parents` and adds `children`: the new layout goes to sled first, then memory
+    /// changes, all while holding the parents' append locks, so no append lands in a parent
+    /// after it closed and a failed write leaves everything as it was. An append that finds
+    /// its parent closed re-routes to a child, which is in place when the locks are released.
     fn close_and_add(
         &self,
         ls: &Logstore,
@@ -182,6 +225,16 @@ impl Store {
                 "shard ids are exhausted".into(),
             ));
         }
+        // Built before locking: `record()` reads every shard's status under its lock. Statuses
+        // only change under the catalog write lock, which the caller holds.
+        let mut record = ls.record();
+        for s in record.shards.iter_mut() {
+            if parents.iter().any(|p| p.id == s.id) {
+                s.status = ShardStatus::Readonly;
+            }
+        }
+        record.shards.extend(children.iter().cloned());
+        let mut locks = Vec::with_capacity(parents.len());
         for p in parents {
             let st = p.lock_append();
             if st.status != ShardStatus::Readwrite {
@@ -190,21 +243,18 @@ impl Store {
                     p.id
                 )));
             }
+            locks.push(st);
         }
-        for p in parents {
-            p.lock_append().status = ShardStatus::Readonly;
+        self.insert_layout(&record)?;
+        for st in locks.iter_mut() {
+            st.status = ShardStatus::Readonly;
         }
-        {
-            let mut shards = ls.shards.write().unwrap_or_else(|e| e.into_inner());
-            for c in children {
-                shards.push(Arc::new(Shard::from_record(c, (0, 0, 0))));
-            }
-        }
-        self.persist_layout(ls)
-    }
-
-    fn persist_layout(&self, ls: &Logstore) -> Result<()> {
-        self.insert_layout(&ls.record())
+        ls.shards.write().unwrap_or_else(|e| e.into_inner()).extend(
+            children
+                .iter()
+                .map(|c| Arc::new(Shard::from_record(c, (0, 0, 0)))),
+        );
+        Ok(())
     }
 
     /// Writes a logstore record (settings and shards) to sled.

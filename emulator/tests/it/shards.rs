@@ -8,8 +8,11 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 use sls_emulator::config::Durability;
 use sls_emulator::model::shard::{range_contains, ShardStatus};
-use sls_emulator::storage::{LogstoreRecord, ProjectRecord, SplitAt, Store};
+use sls_emulator::storage::{
+    AdmitAll, LogstoreRecord, ProjectRecord, PutLogs, Route, SplitAt, Store,
+};
 use sls_emulator::testing::TestServer;
+use sls_protocol::types::{ShardId, UnixNanos};
 
 use crate::support::{Client, Req};
 
@@ -186,11 +189,19 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn new_store(dir: &std::path::Path) -> Store {
+async fn new_store(dir: &std::path::Path) -> Store {
     let store = Store::open(dir, Durability::Buffered).unwrap();
-    store.create_project(ProjectRecord::new(P, 0)).unwrap();
     store
-        .create_logstore(LogstoreRecord::new(P, L, 0), 2, 1_700_000_000_000_000_000)
+        .create_project(ProjectRecord::new(P, 0))
+        .await
+        .unwrap();
+    store
+        .create_logstore(
+            LogstoreRecord::new(P, L, 0),
+            2,
+            UnixNanos(1_700_000_000_000_000_000),
+        )
+        .await
         .unwrap();
     store
 }
@@ -202,18 +213,27 @@ proptest! {
     fn splits_and_merges_keep_a_partition_and_every_log_reads_once(ops in proptest::collection::vec(op(), 1..60)) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let store = new_store(dir.path());
+        let store = rt.block_on(new_store(dir.path()));
         let mut written: BTreeMap<String, u128> = BTreeMap::new();
         for (n, op) in ops.into_iter().enumerate() {
             let ls = store.logstore(P, L).unwrap();
             let rw: Vec<_> = ls.shards().into_iter().filter(|s| s.status() == ShardStatus::Readwrite).collect();
             match op {
                 Op::Write(key) => {
-                    let shard = ls.route(key).unwrap();
-                    prop_assert!(range_contains(shard.begin_key, shard.end_key, key));
                     let id = format!("log-{n}");
                     let group = sls_protocol::proto::Message::encode_to_vec(&crate::support::group(std::slice::from_ref(&id)));
-                    rt.block_on(store.append(&ls, &shard, &group, 1)).unwrap();
+                    let put = PutLogs {
+                        project: P,
+                        logstore: L,
+                        route: Route::HashKey { key, seqid: None },
+                        group,
+                        client_ip: None,
+                        now: UnixNanos::from_secs(1),
+                        admit: &AdmitAll,
+                    };
+                    let stored = rt.block_on(store.put_logs(put)).unwrap();
+                    let shard = ls.shard(stored.shard).unwrap();
+                    prop_assert!(range_contains(shard.begin_key, shard.end_key, key));
                     written.insert(id, key);
                 }
                 Op::Split(i, key) => {
@@ -226,13 +246,13 @@ proptest! {
                         SplitAt::Key(k) => k > s.begin_key && k < s.end_key,
                         SplitAt::Even(_) => s.end_key - s.begin_key >= 2,
                     };
-                    let r = store.split_shard(P, L, s.id, at, 1_800_000_000_000_000_000 + n as i64);
+                    let r = rt.block_on(store.split_shard(P, L, ShardId(s.id), at, UnixNanos(1_800_000_000_000_000_000 + n as i64)));
                     prop_assert_eq!(r.is_ok(), inside, "{:?}", r);
                 }
                 Op::Merge(i) => {
                     let s = &rw[i % rw.len()];
                     let has_right = rw.iter().any(|r| r.begin_key == s.end_key);
-                    let r = store.merge_shard(P, L, s.id, 1_800_000_000_000_000_000 + n as i64);
+                    let r = rt.block_on(store.merge_shard(P, L, ShardId(s.id), UnixNanos(1_800_000_000_000_000_000 + n as i64)));
                     prop_assert_eq!(r.is_ok(), has_right, "{:?}", r);
                 }
             }
