@@ -12,7 +12,7 @@ use sls_client::{
 use sls_e2e::history::ConsumeEvent;
 use sls_emulator::faults::{Action, Api, Rule, When};
 use sls_emulator::testing::TestServer;
-use sls_fault_injection::process::{EmulatorOptions, EmulatorProcess};
+use sls_fault_injection::process::{build_emulator_binary, EmulatorOptions, EmulatorProcess};
 use sls_fault_injection::proxy::{Direction, Matcher as ProxyMatcher, Proxy, Toxic, ToxicKind};
 
 use crate::registry::{scenario, Scenario};
@@ -451,7 +451,12 @@ pub async fn clock_jump(rec: Rec, p: Params) -> Res<Run> {
 pub async fn emulator_kill9(rec: Rec, p: Params) -> Res<Run> {
     let dir = crate::support::scratch("kill9")?;
     let data = dir.path().join("data");
-    let options = EmulatorOptions::new(&data);
+    // Built on demand: `cargo test -p sls-e2e` alone does not build the emulator binary.
+    let binary = tokio::task::spawn_blocking(build_emulator_binary).await??;
+    let options = EmulatorOptions {
+        binary: Some(binary),
+        ..EmulatorOptions::new(&data)
+    };
     let (id, secret) = (
         options.access_key_id.clone(),
         options.access_key_secret.clone(),
