@@ -380,4 +380,125 @@ mod tests {
         assert_eq!(draws(7), draws(7));
         assert_ne!(draws(7), draws(8));
     }
+
+    /// A proxy state with `installed` toxics and no connections.
+    fn shared(installed: Vec<Toxic>) -> Shared {
+        Shared {
+            upstream: std::net::SocketAddr::from(([127, 0, 0, 1], 9)),
+            state: std::sync::Mutex::new(State {
+                toxics: installed,
+                journal: Vec::new(),
+                rng: StdRng::seed_from_u64(0),
+                next_request: 1,
+            }),
+            changed: tokio::sync::Notify::new(),
+            counters: super::super::Counters::default(),
+        }
+    }
+
+    fn fired(kind: ToxicKind, delay: Duration) -> Fired {
+        Fired {
+            name: "t".into(),
+            kind,
+            delay,
+            slice_seed: 1,
+        }
+    }
+
+    /// Delivers `msg` through `fired` into a buffer; returns the end, the bytes written, the
+    /// socket writes and the (virtual) time it took.
+    async fn run(
+        sh: &Shared,
+        msg: &[u8],
+        fired: &[Fired],
+    ) -> (Option<End>, Vec<u8>, u64, Duration) {
+        let (mut out, mut sent, writes) = (Vec::new(), 0, AtomicU64::new(0));
+        let t0 = Instant::now();
+        let end = deliver(&mut out, msg, fired, &mut sent, sh, &writes).await;
+        (end, out, writes.load(Ordering::Relaxed), t0.elapsed())
+    }
+
+    fn about(d: Duration, ms: u64) -> bool {
+        // The timer wheel rounds deadlines up to the next millisecond.
+        (ms..=ms + 2).contains(&(d.as_millis() as u64))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn latency_then_bandwidth_pace_the_message() {
+        let msg = vec![7u8; 8 * 1024];
+        let latency = ToxicKind::Latency {
+            latency: Duration::from_millis(300),
+            jitter: Duration::ZERO,
+        };
+        let fired = [
+            fired(latency, Duration::from_millis(300)),
+            fired(ToxicKind::Bandwidth { kb_per_sec: 4 }, Duration::ZERO),
+        ];
+        let (end, out, writes, took) = run(&shared(vec![]), &msg, &fired).await;
+        assert_eq!((end, out == msg, writes), (None, true, 2));
+        // 300 ms of latency, then 8 KiB at 4 KiB/s.
+        assert!(about(took, 2_300), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slicer_pauses_between_pieces_only() {
+        let msg = vec![1u8; 1_000];
+        let slicer = ToxicKind::Slicer {
+            avg_size: 100,
+            size_variation: 0,
+            delay: Duration::from_millis(50),
+        };
+        let (end, out, writes, took) =
+            run(&shared(vec![]), &msg, &[fired(slicer, Duration::ZERO)]).await;
+        assert_eq!((end, out == msg, writes), (None, true, 10));
+        assert!(about(took, 9 * 50), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reset_and_timeout_end_the_connection_after_their_delay_without_writing() {
+        let sh = shared(vec![]);
+        let reset = ToxicKind::ResetPeer {
+            after: Duration::from_millis(200),
+        };
+        let (end, out, _, took) = run(&sh, b"abc", &[fired(reset, Duration::ZERO)]).await;
+        assert_eq!((end, out.len()), (Some(End::Reset), 0));
+        assert!(about(took, 200), "{took:?}");
+        let timeout = ToxicKind::Timeout {
+            after: Some(Duration::from_secs(1)),
+        };
+        let (end, out, _, took) = run(&sh, b"abc", &[fired(timeout, Duration::ZERO)]).await;
+        assert_eq!((end, out.len()), (Some(End::Close), 0));
+        assert!(about(took, 1_000), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn limit_data_cuts_the_message_and_closes() {
+        let limit = ToxicKind::LimitData { bytes: 4 };
+        let (end, out, _, _) = run(
+            &shared(vec![]),
+            b"abcdefgh",
+            &[fired(limit, Duration::ZERO)],
+        )
+        .await;
+        assert_eq!((end, out.as_slice()), (Some(End::Close), &b"abcd"[..]));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn blackhole_holds_the_message_until_its_toxic_is_removed() {
+        let blackhole = ToxicKind::Timeout { after: None };
+        let toxic = Toxic::new("t", blackhole.clone(), Direction::Upstream);
+        let sh = std::sync::Arc::new(shared(vec![toxic]));
+        let remover = {
+            let sh = sh.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                sh.lock().toxics.clear();
+                sh.changed.notify_waiters();
+            })
+        };
+        let (end, out, _, took) = run(&sh, b"abc", &[fired(blackhole, Duration::ZERO)]).await;
+        assert_eq!((end, out.as_slice()), (None, &b"abc"[..]));
+        assert!(about(took, 5_000), "{took:?}");
+        remover.await.unwrap();
+    }
 }
