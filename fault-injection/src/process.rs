@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How long [`EmulatorProcess::spawn`] waits for the emulator's banner.
@@ -50,6 +50,15 @@ pub enum Error {
     BinaryNotFound {
         /// Where it was looked for.
         path: PathBuf,
+    },
+    /// `cargo build` of the emulator binary could not run or failed (its errors went to
+    /// stderr). Fix the build, or set `SLS_EMU_BIN` to a built binary.
+    #[error("building sls-emulator failed: `{command}`: {reason}")]
+    Build {
+        /// The cargo command line.
+        command: String,
+        /// Its exit status, or why it could not start.
+        reason: String,
     },
     /// The program could not be started (missing, not executable, ...).
     #[error("cannot start {program}: {source}")]
@@ -289,6 +298,86 @@ pub fn locate_emulator_binary() -> Result<PathBuf> {
     Err(Error::BinaryNotFound {
         path: tried.unwrap_or_else(|| PathBuf::from(name)),
     })
+}
+
+/// The `sls-emulator` binary of this workspace, built if need be: `SLS_EMU_BIN` if set, else
+/// `cargo build -p sls-emulator --bin sls-emulator` (once per process, with the `cargo` that runs
+/// this test when known) into the Cargo profile folder of the running executable, where
+/// [`locate_emulator_binary`] looks. For tests and harnesses of this workspace: `cargo test -p
+/// <package>` builds only that package's targets, so without this a clean checkout has no
+/// emulator binary and an old checkout a stale one. Blocks while cargo builds (seconds when the
+/// binary is fresh, minutes from scratch); cargo's output goes to stderr.
+///
+/// # Errors
+/// [`Error::Build`] if cargo cannot run or the build fails; [`Error::BinaryNotFound`] if the
+/// build did not leave the binary where expected (a cross-compiled layout: set `SLS_EMU_BIN`).
+pub fn build_emulator_binary() -> Result<PathBuf> {
+    if std::env::var_os("SLS_EMU_BIN").is_some() {
+        return locate_emulator_binary();
+    }
+    // The first caller builds, concurrent ones wait for it; the outcome is kept as text
+    // because `Error` holds non-clonable `io::Error`s.
+    static BUILT: OnceLock<std::result::Result<PathBuf, (String, String)>> = OnceLock::new();
+    match BUILT.get_or_init(cargo_build_emulator) {
+        Ok(path) if path.is_file() => Ok(path.clone()),
+        Ok(path) => Err(Error::BinaryNotFound { path: path.clone() }),
+        Err((command, reason)) => Err(Error::Build {
+            command: command.clone(),
+            reason: reason.clone(),
+        }),
+    }
+}
+
+/// Runs the build for [`build_emulator_binary`]; the error is (command line, reason).
+fn cargo_build_emulator() -> std::result::Result<PathBuf, (String, String)> {
+    let exe = std::env::current_exe().map_err(|e| ("current_exe".to_string(), e.to_string()))?;
+    let profile_dir = profile_dir(&exe).ok_or_else(|| {
+        let what = format!("the Cargo profile folder of {}", exe.display());
+        (what, "not under a target folder".to_string())
+    })?;
+    let target_dir = profile_dir.parent().unwrap_or(Path::new("."));
+    // Cargo names the `dev` profile's folder `debug`; every other profile's folder is its name.
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(name) => name,
+    };
+    // This crate's manifest folder is known at compile time; its parent is the workspace.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(&cargo);
+    cmd.arg("build")
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .args([
+            "-p",
+            "sls-emulator",
+            "--bin",
+            "sls-emulator",
+            "--profile",
+            profile,
+        ])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    let command = format!("{cmd:?}");
+    tracing::info!(%command, "building the emulator binary");
+    let status = cmd.status().map_err(|e| (command.clone(), e.to_string()))?;
+    if !status.success() {
+        return Err((command, status.to_string()));
+    }
+    let name = format!("sls-emulator{}", std::env::consts::EXE_SUFFIX);
+    Ok(profile_dir.join(name))
+}
+
+/// The Cargo profile folder of an executable: its own folder, or the parent of `deps/` or
+/// `examples/` for test and example binaries.
+fn profile_dir(exe: &Path) -> Option<&Path> {
+    let dir = exe.parent()?;
+    match dir.file_name().and_then(|n| n.to_str()) {
+        Some("deps" | "examples") => dir.parent(),
+        _ => Some(dir),
+    }
 }
 
 /// The real emulator binary running as a child process, with process faults.
@@ -726,6 +815,14 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("cargo build -p sls-emulator"), "{e}");
+    }
+
+    #[test]
+    fn profile_dir_of_test_and_plain_binaries() {
+        let test = Path::new("/w/target/release/deps/process-0123");
+        assert_eq!(profile_dir(test), Some(Path::new("/w/target/release")));
+        let bin = Path::new("/w/target/debug/sls-emulator");
+        assert_eq!(profile_dir(bin), Some(Path::new("/w/target/debug")));
     }
 
     #[test]

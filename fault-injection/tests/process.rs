@@ -2,8 +2,8 @@
 //! restart on the same folder and port, SIGSTOP/SIGCONT, and kill/pause/restart of a consumer
 //! worker process (this test binary re-run as a child, see `consumer_child`).
 //!
-//! The emulator binary is found next to this test's profile folder (`target/debug`), which
-//! `cargo test --workspace` fills; otherwise run `cargo build -p sls-emulator` or set
+//! The emulator binary is built on first use (`build_emulator_binary`: `cargo test -p
+//! sls-fault-injection` alone does not build other packages' binaries), or taken from
 //! `SLS_EMU_BIN`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,7 +18,9 @@ use sls_client::{
     Batch, Client, Config, ConsumerConfig, CursorFrom, Error, Log, LogContent, LogGroup,
     LogstoreSpec, Processed, Processor, Worker,
 };
-use sls_fault_injection::process::{EmulatorOptions, EmulatorProcess, ManagedProcess, ProcState};
+use sls_fault_injection::process::{
+    build_emulator_binary, EmulatorOptions, EmulatorProcess, ManagedProcess, ProcState,
+};
 
 type TestResult = Result<(), Box<dyn StdError>>;
 
@@ -30,6 +32,7 @@ const SECRET: &str = "fi-secret";
 
 fn emulator(dir: &Path) -> EmulatorProcess {
     let opts = EmulatorOptions {
+        binary: Some(build_emulator_binary().unwrap_or_else(|e| panic!("{e}"))),
         access_key_id: KEY.into(),
         access_key_secret: SECRET.into(),
         ..EmulatorOptions::new(dir)

@@ -30,11 +30,82 @@ use sls_emulator::faults::{Action, Api, Matcher, Rule, When};
 use sls_emulator::testing::TestServer;
 
 use crate::official::{finish, never_processed, signature};
+use crate::registry::{scenario, Scenario};
 use crate::support::{
-    error, holds, id_of, read_logstore, rule, start, stored_ids, until, Expect, Params, Rec, Res,
-    Run, Target, LOGSTORE, PROJECT,
+    error, holds, id_of, read_logstore, rule, start, stored_ids, until, Expect, Guarantee, Params,
+    Rec, Res, Run, Target, LOGSTORE, PROJECT,
 };
 use crate::writers;
+
+/// This file's scenarios, in the order the ci profile runs them.
+pub const SCENARIOS: &[Scenario] = &[
+    scenario!(
+        "flink-pg-task-failures",
+        "Flink FlinkLogConsumer -> PostgreSQL 2PC: task failures at seeded moments, read faults",
+        2_000,
+        pg_task_failures
+    ),
+    scenario!(
+        "flink-pg-jvm-kill9",
+        "Flink -> PostgreSQL 2PC: the JVM killed -9 and restored from its retained checkpoint",
+        2_000,
+        pg_jvm_kill9
+    ),
+    scenario!(
+        "flink-pg-restart",
+        "Flink -> PostgreSQL 2PC: PostgreSQL restarted between PREPARE and COMMIT PREPARED",
+        2_000,
+        pg_restart
+    ),
+    scenario!(
+        "flink-pg-split-merge",
+        "Flink -> PostgreSQL 2PC: a source shard split and two merged mid-stream",
+        2_000,
+        pg_split_merge
+    ),
+    scenario!(
+        "flink-idempotent-sls",
+        "Flink -> SLS by PutLogs with seqid: lost answers, resets, 503s, task failures, kill -9",
+        2_000,
+        idempotent
+    ),
+    scenario!(
+        "flink-sls-without-seqid",
+        "control for flink-idempotent-sls: the same run with no seqid stores every replay again",
+        2_000,
+        without_seqid
+    ),
+    scenario!(
+        "flink-producer-sink",
+        "Flink -> the connector's FlinkLogProducer: sink 503s and latency, task failures",
+        2_000,
+        producer_sink
+    ),
+    scenario!(
+        "flink-producer-drops-failed-writes",
+        "known bug: FlinkLogProducer drops writes that failed for good; the checkpoint completes",
+        1_000,
+        producer_drops_failed_writes
+    ),
+    scenario!(
+        "flink-invalid-cursor-restart-loop",
+        "known bug: a restored cursor whose data expired restart-loops the job on InvalidCursor",
+        1_000,
+        invalid_cursor_restart_loop
+    ),
+    scenario!(
+        "flink-cg-commit-before-checkpoint",
+        "known bug: the legacy source commits the consumer group before the checkpoint completes",
+        1_000,
+        cg_commit_before_checkpoint
+    ),
+    scenario!(
+        "flink-end-start-split-child",
+        "known bug: END start skips what a split child got before the next shard discovery",
+        900,
+        end_start_split_child
+    ),
+];
 
 /// The logstore the SLS sinks write to.
 const SINK: &str = "sink";
@@ -331,7 +402,7 @@ fn reproduced(
     Ok(Run {
         history: h,
         expect: vec![Expect::Breaks {
-            verdict: "at-least-once",
+            verdict: Guarantee::AtLeastOnce,
             library,
             bug,
         }],
@@ -339,7 +410,14 @@ fn reproduced(
 }
 
 fn exactly_once(library: &'static str) -> Vec<Expect> {
-    holds(library, &["at-least-once", "exactly-once", "order"])
+    holds(
+        library,
+        &[
+            Guarantee::AtLeastOnce,
+            Guarantee::ExactlyOnce,
+            Guarantee::Order,
+        ],
+    )
 }
 
 /// Task failures at seeded moments (the job restarts from its last completed checkpoint) while
@@ -554,11 +632,11 @@ pub async fn without_seqid(rec: Rec, p: Params) -> Res<Run> {
         history: history(&rec, &src, &Out::Keyed { seqid: false }, &[&job]).await?,
         expect: vec![
             Expect::Holds {
-                verdict: "at-least-once",
+                verdict: Guarantee::AtLeastOnce,
                 library: FLINK_KEYED,
             },
             Expect::Breaks {
-                verdict: "exactly-once",
+                verdict: Guarantee::ExactlyOnce,
                 library: FLINK_KEYED,
                 bug: "control: without sequence ids every replay is stored again",
             },
@@ -631,7 +709,7 @@ pub async fn producer_sink(rec: Rec, p: Params) -> Res<Run> {
     drain(&rec, &mut src, &mut job, &out, 120).await?;
     Ok(Run {
         history: history(&rec, &src, &out, &[&job]).await?,
-        expect: holds(FLINK_PRODUCER, &["at-least-once"]),
+        expect: holds(FLINK_PRODUCER, &[Guarantee::AtLeastOnce]),
     })
 }
 

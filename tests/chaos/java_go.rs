@@ -16,12 +16,113 @@ use sls_emulator::faults::{Action, Api, Rule, When};
 use sls_emulator::testing::TestServer;
 
 use crate::official::{finish, missing_exactly, never_processed, settle, signature};
+use crate::registry::{scenario, Scenario};
 use crate::support::{
     add_random_faults, alternate_heartbeat_outages, crash_workers, error, heartbeat_outage, holds,
-    invalid_cursor, rule, start, start_for, stored_ids, workers, Expect, Lang, Params, Rec, Res,
-    Run, Target, WorkerOptions, Workers, LOGSTORE, PROJECT,
+    invalid_cursor, rule, start, start_for, stored_ids, workers, Expect, Guarantee, Lang, Params,
+    Rec, Res, Run, Target, WorkerOptions, Workers, LOGSTORE, PROJECT,
 };
 use crate::writers;
+
+/// This file's scenarios, in the order the ci profile runs them.
+pub const SCENARIOS: &[Scenario] = &[
+    scenario!(
+        "java-producer-faults",
+        "P1-P3 official Java producer: lost answers, resets after commit, 503, 403 quota, latency",
+        2_000,
+        |r, p| producer_faults(Lang::Java, r, p)
+    ),
+    scenario!(
+        "go-producer-faults",
+        "P1-P3 official Go producer: lost answers, resets after commit, 503, 403 quota, latency",
+        2_000,
+        |r, p| producer_faults(Lang::Go, r, p)
+    ),
+    scenario!(
+        "java-worker-crash",
+        "C1/C21 official Java ClientWorker processes SIGKILLed and restarted; PullLogs 500s",
+        1_000,
+        |r, p| worker_crash(Lang::Java, r, p)
+    ),
+    scenario!(
+        "go-worker-crash",
+        "C1/C21 official Go consumer processes SIGKILLed and restarted; PullLogs 500s",
+        1_000,
+        |r, p| worker_crash(Lang::Go, r, p)
+    ),
+    scenario!(
+        "java-heartbeat-loss",
+        "C4/C5 official Java ClientWorker: one's heartbeats lost past the group timeout",
+        1_000,
+        |r, p| heartbeat_loss(Lang::Java, r, p)
+    ),
+    scenario!(
+        "go-heartbeat-loss",
+        "C4/C5 official Go consumer: one's heartbeats lost past the group timeout",
+        1_000,
+        |r, p| heartbeat_loss(Lang::Go, r, p)
+    ),
+    scenario!(
+        "java-rebalance",
+        "official Java ClientWorker, ordered: join, leave, clean failover, split, merge (no loss, no duplicates promised)",
+        1_000,
+        |r, p| rebalance(Lang::Java, r, p)
+    ),
+    scenario!(
+        "java-clean-stop-lazy",
+        "finding: official Java ClientWorker with saveCheckPoint(false), stopped cleanly during process(): the next owner repeats its batches",
+        1_000,
+        java_clean_stop_lazy
+    ),
+    scenario!(
+        "go-rebalance",
+        "official Go consumer, ordered: join, leave, clean failover, split, merge",
+        1_000,
+        |r, p| rebalance(Lang::Go, r, p)
+    ),
+    scenario!(
+        "java-process-error",
+        "known bug: official Java ClientWorker skips a batch whose process() threw",
+        1_000,
+        |r, p| process_error(Lang::Java, r, p)
+    ),
+    scenario!(
+        "go-process-error",
+        "official Go consumer, process() fails once (control: it retries the batch)",
+        1_000,
+        |r, p| process_error(Lang::Go, r, p)
+    ),
+    scenario!(
+        "java-invalid-cursor",
+        "known bug: official Java ClientWorker resets to END on InvalidCursor, skipping a backlog",
+        1_000,
+        java_invalid_cursor
+    ),
+    scenario!(
+        "go-invalid-cursor",
+        "known bug: official Go consumer stuck on InvalidCursor while it keeps the shard",
+        1_000,
+        go_invalid_cursor
+    ),
+    scenario!(
+        "go-stale-owner",
+        "known bug: official Go consumer past its heartbeat expiry overwrites the new owner's checkpoint",
+        1_000,
+        go_stale_owner
+    ),
+    scenario!(
+        "java-producer-failed-but-stored",
+        "known bug: official Java producer reports failure for a batch stored on every attempt",
+        400,
+        |r, p| producer_failed_but_stored(Lang::Java, r, p)
+    ),
+    scenario!(
+        "go-producer-failed-but-stored",
+        "known bug: official Go producer reports failure for a batch stored on every attempt",
+        400,
+        |r, p| producer_failed_but_stored(Lang::Go, r, p)
+    ),
+];
 
 /// The official producer of `lang` as the scenario's writer: `n` logs over 4 shards, paced so
 /// the stream lasts about `secs`, small batches so that faults hit many requests.
@@ -64,7 +165,7 @@ pub async fn producer_faults(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
     writers::official_producer(rec.clone(), lang, Target::of(&server), o).await?;
     Ok(Run {
         history: finish(&rec, &server, None)?,
-        expect: holds(lang.producer_library(), &["at-least-once"]),
+        expect: holds(lang.producer_library(), &[Guarantee::AtLeastOnce]),
     })
 }
 
@@ -114,8 +215,11 @@ pub async fn worker_crash(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
     Ok(Run {
         history: finish(&rec, &server, Some(&w))?,
         expect: [
-            holds(lang.producer_library(), &["at-least-once"]),
-            holds(lang.worker_library(), &["at-least-once", "order"]),
+            holds(lang.producer_library(), &[Guarantee::AtLeastOnce]),
+            holds(
+                lang.worker_library(),
+                &[Guarantee::AtLeastOnce, Guarantee::Order],
+            ),
         ]
         .concat(),
     })
@@ -157,7 +261,10 @@ pub async fn heartbeat_loss(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
     drain(&rec, &server, &mut w, p.settle_secs(90)).await;
     Ok(Run {
         history: finish(&rec, &server, Some(&w))?,
-        expect: holds(lang.worker_library(), &["at-least-once", "order"]),
+        expect: holds(
+            lang.worker_library(),
+            &[Guarantee::AtLeastOnce, Guarantee::Order],
+        ),
     })
 }
 
@@ -171,9 +278,13 @@ pub async fn rebalance(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
         in_order: true,
         ..WorkerOptions::default()
     };
-    let claims: &[&str] = match lang {
-        Lang::Java => &["at-least-once", "order", "exactly-once"],
-        Lang::Python | Lang::Go => &["at-least-once", "order"],
+    let claims: &[Guarantee] = match lang {
+        Lang::Java => &[
+            Guarantee::AtLeastOnce,
+            Guarantee::Order,
+            Guarantee::ExactlyOnce,
+        ],
+        Lang::Python | Lang::Go => &[Guarantee::AtLeastOnce, Guarantee::Order],
     };
     let history = rebalance_run(lang, &rec, p, &o).await?;
     Ok(Run {
@@ -267,11 +378,11 @@ pub async fn java_clean_stop_lazy(rec: Rec, p: Params) -> Res<Run> {
         history,
         expect: [
             vec![Expect::Breaks {
-                verdict: "exactly-once",
+                verdict: Guarantee::ExactlyOnce,
                 library: JAVA_WORKER,
                 bug: "a clean stop during process() skips the shard's shutdown task: the cursor kept by saveCheckPoint(false) is never committed and the next owner repeats it (ClientWorker.shutdown, ShardConsumer)",
             }],
-            holds(JAVA_WORKER, &["at-least-once", "order"]),
+            holds(JAVA_WORKER, &[Guarantee::AtLeastOnce, Guarantee::Order]),
         ]
         .concat(),
     })
@@ -319,14 +430,14 @@ async fn rebalance_run(lang: Lang, rec: &Rec, p: Params, o: &WorkerOptions) -> R
 }
 
 /// The worker scenarios' claims when a known bug breaks one verdict and the others hold.
-pub fn bug(lang: Lang, verdict: &'static str, bug: &'static str) -> Vec<Expect> {
+pub fn bug(lang: Lang, verdict: Guarantee, bug: &'static str) -> Vec<Expect> {
     let mut e = vec![Expect::Breaks {
         verdict,
         library: lang.worker_library(),
         bug,
     }];
-    if verdict != "order" {
-        e.extend(holds(lang.worker_library(), &["order"]));
+    if verdict != Guarantee::Order {
+        e.extend(holds(lang.worker_library(), &[Guarantee::Order]));
     }
     e
 }
@@ -378,14 +489,17 @@ pub async fn process_error(lang: Lang, rec: Rec, p: Params) -> Res<Run> {
                 history,
                 expect: bug(
                     lang,
-                    "at-least-once",
+                    Guarantee::AtLeastOnce,
                     "a batch whose process() threw is skipped and then checkpointed over (ProcessTask)",
                 ),
             })
         }
         Lang::Python | Lang::Go => Ok(Run {
             history,
-            expect: holds(lang.worker_library(), &["at-least-once", "order"]),
+            expect: holds(
+                lang.worker_library(),
+                &[Guarantee::AtLeastOnce, Guarantee::Order],
+            ),
         }),
     }
 }
@@ -468,7 +582,7 @@ pub async fn java_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
         history,
         expect: bug(
             lang,
-            "at-least-once",
+            Guarantee::AtLeastOnce,
             "InvalidCursor resets the shard to the configured start position: END skips the backlog (LogHubFetchTask)",
         ),
     })
@@ -510,7 +624,7 @@ pub async fn go_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
         history,
         expect: bug(
             lang,
-            "at-least-once",
+            Guarantee::AtLeastOnce,
             "stuck on InvalidCursor: the same cursor retried for ever while heartbeats keep the shard (shard_worker runLoop)",
         ),
     })
@@ -563,11 +677,11 @@ pub async fn go_stale_owner(rec: Rec, p: Params) -> Res<Run> {
         history,
         expect: [
             vec![Expect::Breaks {
-                verdict: "checkpoints",
+                verdict: Guarantee::Checkpoints,
                 library: lang.worker_library(),
                 bug: "a stale owner's forced commits overwrite the new owner's checkpoint (forceSuccess=true, heart_beat timeout + interval)",
             }],
-            holds(lang.worker_library(), &["at-least-once", "order"]),
+            holds(lang.worker_library(), &[Guarantee::AtLeastOnce, Guarantee::Order]),
         ]
         .concat(),
     })
@@ -629,11 +743,11 @@ pub async fn producer_failed_but_stored(lang: Lang, rec: Rec, p: Params) -> Res<
         history,
         expect: vec![
             Expect::Holds {
-                verdict: "at-least-once",
+                verdict: Guarantee::AtLeastOnce,
                 library: lang.producer_library(),
             },
             Expect::Breaks {
-                verdict: "failed-not-stored",
+                verdict: Guarantee::FailedNotStored,
                 library: lang.producer_library(),
                 bug: "every attempt stored, every answer lost: the callback reports a failure for logs stored three times",
             },

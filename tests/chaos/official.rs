@@ -12,12 +12,59 @@ use sls_emulator::faults::{Action, Api, When};
 use sls_emulator::testing::TestServer;
 
 use crate::ours::invalid_cursor_once;
+use crate::registry::{scenario, Scenario};
 use crate::support::{
     add_random_faults, crash_workers, error, holds, rule, start, with_ground_truth, workers,
-    Expect, Lang, Params, Rec, Res, Run, Target, WorkerOptions, Workers, LOGSTORE, PROJECT,
-    PY_PUT_LOGS, PY_WORKER, RUST_PRODUCER,
+    Expect, Guarantee, Lang, Params, Rec, Res, Run, Target, WorkerOptions, Workers, LOGSTORE,
+    PROJECT, PY_PUT_LOGS, PY_WORKER, RUST_PRODUCER,
 };
 use crate::writers;
+
+/// This file's scenarios, in the order the ci profile runs them.
+pub const SCENARIOS: &[Scenario] = &[
+    scenario!(
+        "rust-producer-faults",
+        "P1-P3 official Rust producer: lost answers, 503s, 403 quota, latency",
+        2_000,
+        rust_producer_faults
+    ),
+    scenario!(
+        "python-put-logs",
+        "P1-P4 official Python put_logs: lost answers, resets, 403 quota",
+        1_000,
+        python_put_logs
+    ),
+    scenario!(
+        "python-put-logs-masked-commit",
+        "finding: Python put_logs raises 403 for a batch its own 5xx retry had stored",
+        200,
+        python_put_logs_masked_commit
+    ),
+    scenario!(
+        "python-worker-crash",
+        "C1/C21 official Python ConsumerWorker processes SIGKILLed and restarted",
+        1_000,
+        python_worker_crash
+    ),
+    scenario!(
+        "python-invalid-cursor",
+        "known bug L2: official Python worker jumps to END on InvalidCursor",
+        1_000,
+        python_invalid_cursor
+    ),
+    scenario!(
+        "python-process-error",
+        "known bug L1: official Python worker skips a batch whose process() raised",
+        1_000,
+        python_process_error
+    ),
+    scenario!(
+        "python-empty-readonly-shard",
+        "known bug S1: official Python worker never finishes an empty read-only shard",
+        1_000,
+        python_empty_readonly_shard
+    ),
+];
 
 pub fn finish(
     rec: &Rec,
@@ -96,12 +143,12 @@ pub fn missing_exactly(
 fn python_worker_bug(bug: &'static str) -> Vec<Expect> {
     vec![
         Expect::Breaks {
-            verdict: "at-least-once",
+            verdict: Guarantee::AtLeastOnce,
             library: PY_WORKER,
             bug,
         },
         Expect::Holds {
-            verdict: "order",
+            verdict: Guarantee::Order,
             library: PY_WORKER,
         },
     ]
@@ -125,7 +172,7 @@ pub async fn rust_producer_faults(rec: Rec, p: Params) -> Res<Run> {
     writers::official_rust(rec.clone(), Target::of(&server), "rs".into(), p.logs).await?;
     Ok(Run {
         history: finish(&rec, &server, None)?,
-        expect: holds(RUST_PRODUCER, &["at-least-once"]),
+        expect: holds(RUST_PRODUCER, &[Guarantee::AtLeastOnce]),
     })
 }
 
@@ -158,7 +205,7 @@ pub async fn python_put_logs(rec: Rec, p: Params) -> Res<Run> {
     .await?;
     Ok(Run {
         history: finish(&rec, &server, None)?,
-        expect: holds(PY_PUT_LOGS, &["at-least-once"]),
+        expect: holds(PY_PUT_LOGS, &[Guarantee::AtLeastOnce]),
     })
 }
 
@@ -188,11 +235,11 @@ pub async fn python_put_logs_masked_commit(rec: Rec, p: Params) -> Res<Run> {
         history: finish(&rec, &server, None)?,
         expect: vec![
             Expect::Holds {
-                verdict: "at-least-once",
+                verdict: Guarantee::AtLeastOnce,
                 library: PY_PUT_LOGS,
             },
             Expect::Breaks {
-                verdict: "failed-not-stored",
+                verdict: Guarantee::FailedNotStored,
                 library: PY_PUT_LOGS,
                 bug: "internal 5xx retry masks a committed attempt: put_logs raises 403 for a stored batch",
             },
@@ -227,9 +274,12 @@ pub async fn python_worker_crash(rec: Rec, p: Params) -> Res<Run> {
     w.stop_all(10);
     Ok(Run {
         history: finish(&rec, &server, Some(&w))?,
-        expect: holds(PY_PUT_LOGS, &["at-least-once"])
+        expect: holds(PY_PUT_LOGS, &[Guarantee::AtLeastOnce])
             .into_iter()
-            .chain(holds(PY_WORKER, &["at-least-once", "order"]))
+            .chain(holds(
+                PY_WORKER,
+                &[Guarantee::AtLeastOnce, Guarantee::Order],
+            ))
             .collect(),
     })
 }

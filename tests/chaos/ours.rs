@@ -12,15 +12,86 @@ use sls_client::{
 use sls_e2e::history::ConsumeEvent;
 use sls_emulator::faults::{Action, Api, Rule, When};
 use sls_emulator::testing::TestServer;
-use sls_fault_injection::process::{EmulatorOptions, EmulatorProcess};
+use sls_fault_injection::process::{build_emulator_binary, EmulatorOptions, EmulatorProcess};
 use sls_fault_injection::proxy::{Direction, Matcher as ProxyMatcher, Proxy, Toxic, ToxicKind};
 
+use crate::registry::{scenario, Scenario};
 use crate::support::{
     alternate_heartbeat_outages, client_for, create_logstore, distinct_consumed, error, holds,
     id_of, invalid_cursor, rule, start, start_worker, until, with_ground_truth, worker_config,
-    Params, Rec, Res, Run, LOGSTORE, OUR_EO, OUR_PRODUCER, OUR_WORKER, PROJECT,
+    Guarantee, Params, Rec, Res, Run, LOGSTORE, OUR_EO, OUR_PRODUCER, OUR_WORKER, PROJECT,
 };
 use crate::writers;
+
+/// This file's scenarios, in the order the ci profile runs them.
+pub const SCENARIOS: &[Scenario] = &[
+    scenario!(
+        "producer-lost-answers",
+        "P1/P3 our producer: answers lost after commit (500) and 503s",
+        2_000,
+        producer_lost_answers
+    ),
+    scenario!(
+        "producer-network",
+        "P1/P2 our producer via the proxy: latency, resets both ways, dropped answers, 403 quota",
+        2_000,
+        producer_network
+    ),
+    scenario!(
+        "worker-crash-restart",
+        "C1 our worker crashed and restarted while logs arrive",
+        2_000,
+        worker_crash_restart
+    ),
+    scenario!(
+        "eo-pipeline",
+        "our exactly-once pipeline: crashes and lost checkpoint answers",
+        2_000,
+        eo_pipeline
+    ),
+    scenario!(
+        "heartbeat-loss",
+        "C4/C5 our workers: one's heartbeats dropped past the group timeout, then healed",
+        2_000,
+        heartbeat_loss
+    ),
+    scenario!(
+        "join-leave",
+        "C2/C3/C21 our workers join, leave, crash and restart under the same name",
+        2_000,
+        join_leave
+    ),
+    scenario!(
+        "split-merge-ordered",
+        "C11/C13 ordered group: split and merge mid-stream",
+        2_000,
+        split_merge_ordered
+    ),
+    scenario!(
+        "clock-jump",
+        "emulator clock jumps forward past the group timeout and back",
+        2_000,
+        clock_jump
+    ),
+    scenario!(
+        "emulator-kill9",
+        "emulator process kill -9 and restart on its data folder mid-stream",
+        2_000,
+        emulator_kill9
+    ),
+    scenario!(
+        "worker-invalid-cursor",
+        "C16 our worker: one InvalidCursor on a shard with a backlog (control for L2)",
+        1_000,
+        worker_invalid_cursor
+    ),
+    scenario!(
+        "worker-empty-readonly-shard",
+        "C14 our worker, ordered: an empty shard split (control for S1)",
+        1_000,
+        worker_empty_readonly_shard
+    ),
+];
 
 /// Our producer writing `n` logs in the background, `pace` after every ten.
 fn spawn_writer(
@@ -64,7 +135,7 @@ async fn worker_run(
     drain(rec, writer, n, 120, workers).await?;
     Ok(Run {
         history: finish(rec, server)?,
-        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
+        expect: holds(OUR_WORKER, &[Guarantee::AtLeastOnce, Guarantee::Order]),
     })
 }
 
@@ -94,7 +165,7 @@ pub async fn producer_lost_answers(rec: Rec, p: Params) -> Res<Run> {
     writers::ours(rec.clone(), c, "log".into(), p.logs, Duration::ZERO).await?;
     Ok(Run {
         history: finish(&rec, &server)?,
-        expect: holds(OUR_PRODUCER, &["at-least-once"]),
+        expect: holds(OUR_PRODUCER, &[Guarantee::AtLeastOnce]),
     })
 }
 
@@ -169,7 +240,7 @@ pub async fn producer_network(rec: Rec, p: Params) -> Res<Run> {
     proxy.shutdown().await;
     Ok(Run {
         history: finish(&rec, &server)?,
-        expect: holds(OUR_PRODUCER, &["at-least-once"]),
+        expect: holds(OUR_PRODUCER, &[Guarantee::AtLeastOnce]),
     })
 }
 
@@ -248,7 +319,7 @@ pub async fn eo_pipeline(rec: Rec, p: Params) -> Res<Run> {
     }
     Ok(Run {
         history: h,
-        expect: holds(OUR_EO, &["at-least-once", "exactly-once"]),
+        expect: holds(OUR_EO, &[Guarantee::AtLeastOnce, Guarantee::ExactlyOnce]),
     })
 }
 
@@ -380,7 +451,12 @@ pub async fn clock_jump(rec: Rec, p: Params) -> Res<Run> {
 pub async fn emulator_kill9(rec: Rec, p: Params) -> Res<Run> {
     let dir = crate::support::scratch("kill9")?;
     let data = dir.path().join("data");
-    let options = EmulatorOptions::new(&data);
+    // Built on demand: `cargo test -p sls-e2e` alone does not build the emulator binary.
+    let binary = tokio::task::spawn_blocking(build_emulator_binary).await??;
+    let options = EmulatorOptions {
+        binary: Some(binary),
+        ..EmulatorOptions::new(&data)
+    };
     let (id, secret) = (
         options.access_key_id.clone(),
         options.access_key_secret.clone(),
@@ -413,9 +489,9 @@ pub async fn emulator_kill9(rec: Rec, p: Params) -> Res<Run> {
     let h = with_ground_truth(&rec, &store, &[])?;
     Ok(Run {
         history: h,
-        expect: holds(OUR_PRODUCER, &["at-least-once"])
+        expect: holds(OUR_PRODUCER, &[Guarantee::AtLeastOnce])
             .into_iter()
-            .chain(holds(OUR_WORKER, &["order"]))
+            .chain(holds(OUR_WORKER, &[Guarantee::Order]))
             .collect(),
     })
 }
@@ -452,7 +528,7 @@ pub async fn worker_invalid_cursor(rec: Rec, p: Params) -> Res<Run> {
     w.shutdown().await;
     Ok(Run {
         history: finish(&rec, &server)?,
-        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
+        expect: holds(OUR_WORKER, &[Guarantee::AtLeastOnce, Guarantee::Order]),
     })
 }
 
@@ -485,6 +561,6 @@ pub async fn worker_empty_readonly_shard(rec: Rec, p: Params) -> Res<Run> {
     w.shutdown().await;
     Ok(Run {
         history: finish(&rec, &server)?,
-        expect: holds(OUR_WORKER, &["at-least-once", "order"]),
+        expect: holds(OUR_WORKER, &[Guarantee::AtLeastOnce, Guarantee::Order]),
     })
 }

@@ -12,6 +12,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sls_client::{Batch, Client, Config, ConsumerConfig, LogstoreSpec, Processed, Processor};
 use sls_e2e::history::{ConsumeEvent, FaultEvent, History, ShardNode, StoredLog};
+pub use sls_e2e::report::Guarantee;
 pub use sls_e2e::workers::{Lang, Target, WorkerOptions, Workers};
 use sls_emulator::faults::{Action, Api, JournalEntry, Matcher, Rule, When};
 use sls_emulator::storage::Store;
@@ -54,13 +55,13 @@ impl Params {
 pub enum Expect {
     /// `library` claims `verdict`: it must hold.
     Holds {
-        verdict: &'static str,
+        verdict: Guarantee,
         library: &'static str,
     },
     /// A known bug of `library` breaks `verdict`: the run must show it (a reproduction). If
     /// the verdict holds, the bug did not reproduce (fixed upstream, or the scenario is wrong).
     Breaks {
-        verdict: &'static str,
+        verdict: Guarantee,
         library: &'static str,
         bug: &'static str,
     },
@@ -72,7 +73,7 @@ pub struct Run {
     pub expect: Vec<Expect>,
 }
 
-pub fn holds(library: &'static str, verdicts: &[&'static str]) -> Vec<Expect> {
+pub fn holds(library: &'static str, verdicts: &[Guarantee]) -> Vec<Expect> {
     verdicts
         .iter()
         .map(|&verdict| Expect::Holds { verdict, library })

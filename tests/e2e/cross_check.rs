@@ -10,7 +10,7 @@ use aliyun_log_producer::{
 use sls_client::{
     BatchKey, Client, Config, Log, LogContent, LogstoreSpec, Producer, ProducerConfig,
 };
-use sls_e2e::{python, repo_root, unique_project};
+use sls_e2e::{repo_root, unique_project, venv_python};
 use sls_emulator::testing::TestServer;
 
 fn our_client(server: &TestServer) -> Client {
@@ -54,7 +54,8 @@ async fn our_producer_read_by_the_official_python_sdk() {
     producer.close().await;
 
     let cfg = server.config();
-    let out = tokio::process::Command::new(python())
+    let py = venv_python().unwrap_or_else(|e| panic!("{e}"));
+    let out = tokio::process::Command::new(py)
         .arg(repo_root().join("tests/python/read_all.py"))
         .args([
             "--endpoint",

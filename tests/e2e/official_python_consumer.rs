@@ -14,7 +14,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use sls_e2e::{python, repo_root};
+use sls_e2e::{repo_root, venv_python};
 use sls_emulator::testing::TestServer;
 use tokio::io::AsyncReadExt;
 
@@ -23,12 +23,7 @@ use tokio::io::AsyncReadExt;
 const LIMIT: Duration = Duration::from_secs(240);
 
 async fn run_scenario(scenario: &str) {
-    let py = python();
-    assert!(
-        py.exists(),
-        "{} is missing: run scripts/test.sh (or scripts/setup-python.sh) first",
-        py.display()
-    );
+    let py = venv_python().unwrap_or_else(|e| panic!("{e}"));
     let server = TestServer::start().await.unwrap();
     let c = server.config();
     let mut cmd = tokio::process::Command::new(&py);

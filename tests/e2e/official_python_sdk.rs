@@ -1,7 +1,7 @@
 //! The official Python SDK (`aliyun-log-python-sdk` 0.9.52), run as a subprocess against the
 //! in-process emulator by `tests/python/sdk_core.py`, which checks everything it reads back.
 
-use sls_e2e::{python, repo_root};
+use sls_e2e::{repo_root, venv_python};
 use sls_emulator::testing::TestServer;
 
 async fn run_script(server: &TestServer, extra: &[&str]) {
@@ -9,12 +9,7 @@ async fn run_script(server: &TestServer, extra: &[&str]) {
 }
 
 async fn run(server: &TestServer, script: &str, extra: &[&str]) {
-    let py = python();
-    assert!(
-        py.exists(),
-        "{} is missing: run scripts/test.sh (or scripts/setup-python.sh) first",
-        py.display()
-    );
+    let py = venv_python().unwrap_or_else(|e| panic!("{e}"));
     let c = server.config();
     let mut cmd = std::process::Command::new(&py);
     cmd.arg(repo_root().join(script))

@@ -1,7 +1,7 @@
 //! Shared helpers for the end-to-end tests: where the repository and the Python venv are,
 //! and unique resource names so tests can share one emulator.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The repository root.
@@ -20,6 +20,33 @@ pub fn python() -> PathBuf {
         return PathBuf::from(p);
     }
     repo_root().join(".venv").join("bin").join("python")
+}
+
+/// Creates the venv [`python`] points to (the official Python SDK, pinned).
+pub const SETUP_PYTHON: &str = "scripts/setup-python.sh";
+/// Builds the Java (`tests/java`, Maven) and Go (`tests/go`) harnesses.
+pub const BUILD_HARNESSES: &str = "scripts/build-harnesses.sh";
+
+/// The message for a harness that is not built: the path and the exact command that builds it.
+pub fn missing_harness(path: &Path, build: &str) -> String {
+    format!(
+        "{} is missing: run `{build}` (scripts/test.sh runs it, installing what it needs)",
+        path.display()
+    )
+}
+
+/// [`python`], or an error naming [`SETUP_PYTHON`] when the venv is not there (a bare
+/// `SLS_EMU_PYTHON` such as `python3` is looked up on `PATH` when run, not here).
+///
+/// # Errors
+/// The [`missing_harness`] message.
+pub fn venv_python() -> Result<PathBuf, String> {
+    let py = python();
+    if py.is_relative() || py.exists() {
+        Ok(py)
+    } else {
+        Err(missing_harness(&py, SETUP_PYTHON))
+    }
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);

@@ -126,12 +126,57 @@ pub struct ShardReport {
     pub counts: Counts,
 }
 
+/// One of the guarantees the checker judges; its name is the one reports and README use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Guarantee {
+    /// No acknowledged write lost, every stored log processed.
+    AtLeastOnce,
+    /// A write reported as definitely failed is not stored.
+    FailedNotStored,
+    /// At-least-once with no stored duplicate and nothing processed twice.
+    ExactlyOnce,
+    /// Per-shard order (parent before child in ordered groups).
+    Order,
+    /// Checkpoints never regress.
+    Checkpoints,
+}
+
+impl Guarantee {
+    /// Every guarantee, in display order.
+    pub const ALL: [Guarantee; 5] = [
+        Guarantee::AtLeastOnce,
+        Guarantee::FailedNotStored,
+        Guarantee::ExactlyOnce,
+        Guarantee::Order,
+        Guarantee::Checkpoints,
+    ];
+
+    /// The name reports print (and the JSON carries).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Guarantee::AtLeastOnce => "at-least-once",
+            Guarantee::FailedNotStored => "failed-not-stored",
+            Guarantee::ExactlyOnce => "exactly-once",
+            Guarantee::Order => "order",
+            Guarantee::Checkpoints => "checkpoints",
+        }
+    }
+}
+
+impl std::fmt::Display for Guarantee {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, not `write_str`: the summary aligns names with `{:<17}`.
+        f.pad(self.as_str())
+    }
+}
+
 /// What a library claims about one guarantee in a scenario, or the known bug expected to break
 /// it, and whether the run agreed. The checker leaves these empty; the scenario runner fills them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
-    /// The guarantee (`at-least-once`, `exactly-once`, `order`, `checkpoints`).
-    pub verdict: String,
+    /// The guarantee.
+    pub verdict: Guarantee,
     /// The client library judged.
     pub library: String,
     /// `None`: the library claims the guarantee, so it must hold. `Some(bug)`: a known bug is
@@ -207,15 +252,20 @@ impl Report {
         serde_json::to_string_pretty(self)
     }
 
-    /// The verdicts with their names, in display order.
-    pub fn verdicts(&self) -> [(&'static str, &Verdict); 5] {
-        [
-            ("at-least-once", &self.at_least_once),
-            ("failed-not-stored", &self.failed_not_stored),
-            ("exactly-once", &self.exactly_once),
-            ("order", &self.order),
-            ("checkpoints", &self.checkpoints),
-        ]
+    /// The verdict on one guarantee.
+    pub fn verdict(&self, g: Guarantee) -> &Verdict {
+        match g {
+            Guarantee::AtLeastOnce => &self.at_least_once,
+            Guarantee::FailedNotStored => &self.failed_not_stored,
+            Guarantee::ExactlyOnce => &self.exactly_once,
+            Guarantee::Order => &self.order,
+            Guarantee::Checkpoints => &self.checkpoints,
+        }
+    }
+
+    /// The verdicts with their guarantees, in display order.
+    pub fn verdicts(&self) -> [(Guarantee, &Verdict); 5] {
+        Guarantee::ALL.map(|g| (g, self.verdict(g)))
     }
 }
 
@@ -291,7 +341,7 @@ fn evidences(r: &Report) -> Vec<(&'static str, Shown<'_>)> {
             Shown::New(seen) if *seen == e => Some(*n),
             _ => None,
         });
-        out.push((name, first.map_or(Shown::New(e), Shown::Same)));
+        out.push((name.as_str(), first.map_or(Shown::New(e), Shown::Same)));
     }
     out
 }
@@ -701,9 +751,18 @@ mod tests {
     }
 
     #[test]
+    fn guarantees_serialize_as_the_names_reports_print() {
+        for g in Guarantee::ALL {
+            let json = serde_json::to_string(&g).unwrap();
+            assert_eq!(json, format!("\"{}\"", g.as_str()));
+            assert_eq!(serde_json::from_str::<Guarantee>(&json).unwrap(), g);
+        }
+    }
+
+    #[test]
     fn a_claim_is_met_when_it_holds_or_when_its_known_bug_reproduces() {
         let claim = |known_bug: Option<&str>, held| Claim {
-            verdict: "at-least-once".into(),
+            verdict: Guarantee::AtLeastOnce,
             library: "lib".into(),
             known_bug: known_bug.map(str::to_string),
             held,

@@ -9,9 +9,9 @@
 //! a SIGKILL loses no record of work the server was told about. Every producer program writes
 //! one line per log when its callback fires (`ids`, `invoke`, `complete`, `outcome`, `error`).
 //!
-//! Where the programs are: `tests/java/*/target/*.jar` (`mvn -q package` in `tests/java`),
-//! `tests/go/bin/sls-go` (`go build` in `tests/go`), the venv's Python; `scripts/test.sh` builds
-//! them all. A missing one fails the test with the command that builds it.
+//! Where the programs are: `tests/java/*/target/*.jar` and `tests/go/bin/sls-go`
+//! (`scripts/build-harnesses.sh`), the venv's Python (`scripts/setup-python.sh`);
+//! `scripts/test.sh` runs both. A missing one fails the test with the command that builds it.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -106,18 +106,17 @@ pub fn harness_command(lang: Lang, program: Program) -> Res<Command> {
                 Program::Consumer => "tests/python/consumer_worker.py",
                 Program::Producer => "tests/python/put_logs_writer.py",
             };
-            (crate::python(), vec![script.to_string()])
+            (crate::venv_python()?, vec![script.to_string()])
         }
         Lang::Java => return java_command(program.java_module(), &[]),
-        Lang::Go => (go_binary(), vec![program.go_subcommand().to_string()]),
+        Lang::Go => {
+            let exe = go_binary();
+            if !exe.exists() {
+                return Err(crate::missing_harness(&exe, crate::BUILD_HARNESSES).into());
+            }
+            (exe, vec![program.go_subcommand().to_string()])
+        }
     };
-    if !exe.is_relative() && !exe.exists() {
-        return Err(format!(
-            "{} is missing: run scripts/test.sh (it builds every harness)",
-            exe.display()
-        )
-        .into());
-    }
     Ok(loopback_command(exe, args))
 }
 
@@ -128,11 +127,7 @@ pub fn harness_command(lang: Lang, program: Program) -> Res<Command> {
 pub fn java_command(module: &str, jvm_args: &[&str]) -> Res<Command> {
     let jar = java_jar(module);
     if !jar.exists() {
-        return Err(format!(
-            "{} is missing: run scripts/test.sh (or `mvn -q -B package -DskipTests` in tests/java)",
-            jar.display()
-        )
-        .into());
+        return Err(crate::missing_harness(&jar, crate::BUILD_HARNESSES).into());
     }
     let mut args: Vec<String> = jvm_args.iter().map(|a| a.to_string()).collect();
     args.extend(["-jar".into(), jar.display().to_string()]);
