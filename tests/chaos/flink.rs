@@ -820,7 +820,7 @@ pub async fn invalid_cursor_restart_loop(rec: Rec, p: Params) -> Res<Run> {
             .into_iter()
             .find(|s| s.id == *shard)
             .map(|s| s.cursor_of(s.begin_seq()));
-        let at = sls_protocol::cursor::decode_cursor(cursor).ok();
+        let at = sls_protocol::types::Cursor::parse(cursor).ok();
         matches!((at, begin), (Some(a), Some(b)) if a < b)
     });
     rec.fault(format!(

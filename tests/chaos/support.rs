@@ -291,7 +291,7 @@ pub fn read_logstore(store: &Store, logstore: &str) -> Res<(Vec<ShardNode>, Vec<
             for (position, log) in group.logs.into_iter().enumerate() {
                 stored.push(Stored {
                     shard: shard.id,
-                    cursor: shard.cursor_of(g.seq),
+                    cursor: shard.cursor_of(g.seq).value(),
                     receive_time: g.receive_time,
                     position: position as u32,
                     log,

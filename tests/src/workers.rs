@@ -654,6 +654,9 @@ pub fn owners(
         .store()
         .consumer_group_owners(project, logstore, group)
         .unwrap_or_default()
+        .into_iter()
+        .map(|(consumer, shards)| (consumer, shards.into_iter().map(|s| s.get()).collect()))
+        .collect()
 }
 
 /// Options of one producer process (Java or Go).
