@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sls_protocol::ProtocolError;
+use sls_protocol::{codes, ProtocolError};
 
 use crate::storage::StorageError;
 
@@ -87,37 +87,37 @@ impl ErrorCode {
     /// The wire `errorCode` string.
     pub fn as_str(self) -> &'static str {
         match self {
-            ErrorCode::ProjectNotExist => "ProjectNotExist",
-            ErrorCode::LogStoreNotExist => "LogStoreNotExist",
-            ErrorCode::ShardNotExist => "ShardNotExist",
-            ErrorCode::ProjectAlreadyExist => "ProjectAlreadyExist",
-            ErrorCode::LogStoreAlreadyExist => "LogStoreAlreadyExist",
-            ErrorCode::ParameterInvalid => "ParameterInvalid",
-            ErrorCode::PostBodyInvalid => "PostBodyInvalid",
-            ErrorCode::PostBodyTooLarge => "PostBodyTooLarge",
-            ErrorCode::PostBodyUncompressError => "PostBodyUncompressError",
-            ErrorCode::InvalidCompressType => "InvalidCompressType",
-            ErrorCode::MissingBodyRawSize => "MissingBodyRawSize",
-            ErrorCode::InvalidBodyRawSize => "InvalidBodyRawSize",
-            ErrorCode::MissingContentType => "MissingContentType",
-            ErrorCode::InvalidContentType => "InvalidContentType",
-            ErrorCode::RequestTimeExpired => "RequestTimeExpired",
-            ErrorCode::MissingDate => "MissingDate",
-            ErrorCode::InvalidDateFormat => "InvalidDateFormat",
-            ErrorCode::InvalidCursor => "InvalidCursor",
-            ErrorCode::InvalidSequenceId => "InvalidSequenceId",
-            ErrorCode::SignatureNotMatch => "SignatureNotMatch",
-            ErrorCode::Unauthorized => "Unauthorized",
-            ErrorCode::ConsumerGroupNotExist => "ConsumerGroupNotExist",
-            ErrorCode::ConsumerGroupAlreadyExist => "ConsumerGroupAlreadyExist",
-            ErrorCode::ConsumerNotExist => "ConsumerNotExist",
-            ErrorCode::ConsumerNotMatch => "ConsumerNotMatch",
-            ErrorCode::NotExistConsumerWithBody => "NotExistConsumerWithBody",
-            ErrorCode::InvalidShardCheckPoint => "InvalidShardCheckPoint",
-            ErrorCode::ExceedQuota => "ExceedQuota",
-            ErrorCode::ShardWriteQuotaExceed => "ShardWriteQuotaExceed",
-            ErrorCode::ShardReadQuotaExceed => "ShardReadQuotaExceed",
-            ErrorCode::InternalServerError => "InternalServerError",
+            ErrorCode::ProjectNotExist => codes::ProjectNotExist,
+            ErrorCode::LogStoreNotExist => codes::LogStoreNotExist,
+            ErrorCode::ShardNotExist => codes::ShardNotExist,
+            ErrorCode::ProjectAlreadyExist => codes::ProjectAlreadyExist,
+            ErrorCode::LogStoreAlreadyExist => codes::LogStoreAlreadyExist,
+            ErrorCode::ParameterInvalid => codes::ParameterInvalid,
+            ErrorCode::PostBodyInvalid => codes::PostBodyInvalid,
+            ErrorCode::PostBodyTooLarge => codes::PostBodyTooLarge,
+            ErrorCode::PostBodyUncompressError => codes::PostBodyUncompressError,
+            ErrorCode::InvalidCompressType => codes::InvalidCompressType,
+            ErrorCode::MissingBodyRawSize => codes::MissingBodyRawSize,
+            ErrorCode::InvalidBodyRawSize => codes::InvalidBodyRawSize,
+            ErrorCode::MissingContentType => codes::MissingContentType,
+            ErrorCode::InvalidContentType => codes::InvalidContentType,
+            ErrorCode::RequestTimeExpired => codes::RequestTimeExpired,
+            ErrorCode::MissingDate => codes::MissingDate,
+            ErrorCode::InvalidDateFormat => codes::InvalidDateFormat,
+            ErrorCode::InvalidCursor => codes::InvalidCursor,
+            ErrorCode::InvalidSequenceId => codes::InvalidSequenceId,
+            ErrorCode::SignatureNotMatch => codes::SignatureNotMatch,
+            ErrorCode::Unauthorized => codes::Unauthorized,
+            ErrorCode::ConsumerGroupNotExist => codes::ConsumerGroupNotExist,
+            ErrorCode::ConsumerGroupAlreadyExist => codes::ConsumerGroupAlreadyExist,
+            ErrorCode::ConsumerNotExist => codes::ConsumerNotExist,
+            ErrorCode::ConsumerNotMatch => codes::ConsumerNotMatch,
+            ErrorCode::NotExistConsumerWithBody => codes::NotExistConsumerWithBody,
+            ErrorCode::InvalidShardCheckPoint => codes::InvalidShardCheckPoint,
+            ErrorCode::ExceedQuota => codes::ExceedQuota,
+            ErrorCode::ShardWriteQuotaExceed => codes::ShardWriteQuotaExceed,
+            ErrorCode::ShardReadQuotaExceed => codes::ShardReadQuotaExceed,
+            ErrorCode::InternalServerError => codes::InternalServerError,
         }
     }
 
