@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use sls_protocol::body::ErrorBody;
 use sls_protocol::{codes, ProtocolError};
 
 use crate::storage::StorageError;
@@ -329,11 +330,11 @@ pub(crate) fn error_response(
     message: &str,
 ) -> Response {
     let code = code.into();
-    let body = serde_json::json!({
-        "errorCode": code,
-        "errorMessage": message,
-    });
-    let mut resp = (status, body.to_string()).into_response();
+    let body = ErrorBody {
+        code: code.to_string(),
+        message: message.to_string(),
+    };
+    let mut resp = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

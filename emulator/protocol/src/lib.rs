@@ -7,6 +7,7 @@
 //! | module | job |
 //! |---|---|
 //! | [`proto`] | protobuf messages (`LogGroup`, `Log`, …, §5), fast `LogGroup` validation, JSON PutLogs bodies (§4.7.3), raw `LogGroupList` assembly |
+//! | [`body`] | JSON bodies of the API (error body, shards, cursors, consumer groups, checkpoints) |
 //! | [`codes`] | SLS `errorCode` constants and the clients' retry rule |
 //! | [`compression`] | `x-log-compresstype` / `Accept-Encoding` handling; lz4 raw block, zstd, zlib-wrapped deflate (§6), bomb-safe decompression |
 //! | [`signature`] | V1 (`LOG ak:sig`, HMAC-SHA1) and V4 (`SLS4-HMAC-SHA256`) signatures, for both verifying and signing (§3) |
@@ -68,6 +69,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod body;
 pub mod codes;
 pub mod compression;
 pub mod cursor;

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
+use sls_protocol::body::{CheckpointInfo, ConsumerGroupInfo};
 use sls_protocol::types::ShardId;
 
 use super::request::json_object;
@@ -17,13 +18,17 @@ use crate::storage::ConsumerGroup;
 
 /// ListConsumerGroup.
 pub(super) fn list(c: &Call<'_>, logstore: &str) -> Result<Response, ApiError> {
-    let groups: Vec<Value> =
+    let groups: Vec<ConsumerGroupInfo> =
         c.st.store
             .list_consumer_groups(c.ctx.project()?, logstore)?
             .into_iter()
-            .map(|g| json!({"name": g.name, "timeout": g.timeout, "order": g.order}))
+            .map(|g| ConsumerGroupInfo {
+                name: g.name,
+                timeout: g.timeout,
+                order: g.order,
+            })
             .collect();
-    Ok(Json(Value::Array(groups)).into_response())
+    Ok(Json(groups).into_response())
 }
 
 /// CreateConsumerGroup: `consumerGroup`, `timeout` (seconds), `order`.
@@ -180,13 +185,16 @@ pub(super) fn get_checkpoints(
         None => None,
         Some(s) => Some(ShardId::parse(s)?),
     };
-    let entries: Vec<Value> = st
+    let entries: Vec<CheckpointInfo> = st
         .store
         .get_checkpoints(project, logstore, group, shard)?
         .into_iter()
-        .map(|(id, cp)| {
-            json!({"shard": id, "checkpoint": cp.checkpoint, "updateTime": cp.update_time_us, "consumer": cp.consumer})
+        .map(|(shard, cp)| CheckpointInfo {
+            shard,
+            checkpoint: cp.checkpoint,
+            update_time_us: cp.update_time_us,
+            consumer: cp.consumer,
         })
         .collect();
-    Ok(Json(Value::Array(entries)).into_response())
+    Ok(Json(entries).into_response())
 }

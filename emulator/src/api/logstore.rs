@@ -4,6 +4,7 @@
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
+use sls_protocol::body::LogstoreList;
 
 use super::project::str_field;
 use super::request::json_object;
@@ -167,12 +168,18 @@ pub(super) fn list(c: &Call<'_>) -> Result<Response, ApiError> {
         }
         names.push(name);
     }
-    let page: Vec<&String> = names
+    let page: Vec<String> = names
         .iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
         .take(usize::try_from(size).unwrap_or(0))
+        .cloned()
         .collect();
-    Ok(Json(json!({"count": page.len(), "total": names.len(), "logstores": page})).into_response())
+    Ok(Json(LogstoreList {
+        count: page.len() as u64,
+        total: names.len() as u64,
+        logstores: page,
+    })
+    .into_response())
 }
 
 /// UpdateLogStore: updates the fields present; `shardCount` is ignored (shards change through

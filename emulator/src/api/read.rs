@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use sls_protocol::body::{CursorBody, CursorTimeBody};
 use sls_protocol::compression::{self, CompressType};
 use sls_protocol::headers as h;
 use sls_protocol::proto;
@@ -68,7 +68,10 @@ pub(super) async fn get_cursor(
             blocking(move || store.seq_at_time(&ls, &sh, t)).await?
         }
     };
-    Ok(Json(json!({"cursor": shard.cursor_of(seq).encode()})).into_response())
+    Ok(Json(CursorBody {
+        cursor: shard.cursor_of(seq),
+    })
+    .into_response())
 }
 
 /// GetCursorTime: receive time of the group at `cursor` (the last group's, or now, at the end).
@@ -94,7 +97,7 @@ pub(super) fn get_cursor_time(
         st.store.receive_time(&ls, &shard, at)?
     };
     let time = time.map_or(ctx.now.secs(), i64::from);
-    Ok(Json(json!({"cursor_time": time})).into_response())
+    Ok(Json(CursorTimeBody { cursor_time: time }).into_response())
 }
 
 /// PullLogs: groups `[cursor, min(cursor + count, end_cursor, end))`, compressed per

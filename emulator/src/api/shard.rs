@@ -3,7 +3,7 @@
 
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use sls_protocol::body::ShardInfo;
 use sls_protocol::hash::format_hash_key;
 use sls_protocol::types::ShardId;
 
@@ -61,17 +61,15 @@ pub(super) async fn delete(
 
 /// The ListShards/SplitShard/MergeShards answer for these shards, in this order.
 fn shards_json(shards: &[ShardRecord]) -> Response {
-    let list: Vec<Value> = shards
+    let list: Vec<ShardInfo> = shards
         .iter()
-        .map(|s| {
-            json!({
-                "shardID": s.id,
-                "status": s.status.as_str(),
-                "inclusiveBeginKey": format_hash_key(s.begin_key),
-                "exclusiveEndKey": format_hash_key(s.end_key),
-                "createTime": s.create_time,
-            })
+        .map(|s| ShardInfo {
+            id: ShardId(s.id),
+            status: s.status.as_str().to_string(),
+            begin_key: format_hash_key(s.begin_key),
+            end_key: format_hash_key(s.end_key),
+            create_time: s.create_time,
         })
         .collect();
-    Json(Value::Array(list)).into_response()
+    Json(list).into_response()
 }
