@@ -879,7 +879,7 @@ pub async fn cg_commit_before_checkpoint(rec: Rec, p: Params) -> Res<Run> {
         .into_iter()
         .filter_map(|c| {
             Some((
-                c.shard,
+                c.shard.get(),
                 sls_protocol::cursor::decode_cursor(&c.checkpoint).ok()?,
             ))
         })

@@ -76,7 +76,7 @@ pub async fn read_all(
             let r = c
                 .pull_logs(project, logstore, shard.id, &cursor, 1000, None)
                 .await?;
-            out.extend(r.groups.into_iter().map(|g| (shard.id, g)));
+            out.extend(r.groups.into_iter().map(|g| (shard.id.get(), g)));
             if r.next_cursor == cursor {
                 break;
             }

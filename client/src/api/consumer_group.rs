@@ -1,37 +1,17 @@
 //! Consumer groups: config, heartbeat, checkpoints.
 
 use reqwest::Method;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::ls_path;
 use crate::client::{Client, Request};
 use crate::error::Result;
 
-/// A consumer group's settings.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct ConsumerGroup {
-    /// Name.
-    pub name: String,
-    /// Seconds without a heartbeat after which a consumer is removed.
-    pub timeout: u32,
-    /// Children are consumed only after their ancestors.
-    pub order: bool,
-}
+/// A consumer group's settings (the wire body, shared with the emulator).
+pub use sls_protocol::body::ConsumerGroupInfo as ConsumerGroup;
 
-/// A shard's checkpoint in a group.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Checkpoint {
-    /// Shard id.
-    pub shard: u32,
-    /// The cursor to resume from (`""` when never saved).
-    pub checkpoint: String,
-    /// When it was saved, microseconds.
-    #[serde(rename = "updateTime")]
-    pub update_time_us: i64,
-    /// Who saved it.
-    pub consumer: String,
-}
+/// A shard's checkpoint in a group (the wire body, shared with the emulator).
+pub use sls_protocol::body::CheckpointInfo as Checkpoint;
 
 /// A checkpoint to save.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

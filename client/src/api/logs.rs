@@ -2,11 +2,12 @@
 
 use bytes::Bytes;
 use reqwest::Method;
-use serde::Deserialize;
+use sls_protocol::body::{CursorBody, CursorTimeBody};
 use sls_protocol::compression::{decompress, CompressType};
 use sls_protocol::cursor::decode_cursor;
 use sls_protocol::headers as h;
 use sls_protocol::proto::{LogGroup, LogGroupList, Message};
+use sls_protocol::types::ShardId;
 use sls_protocol::ProtocolError;
 
 use super::ls_path;
@@ -33,16 +34,6 @@ pub struct PullResult {
     pub next_cursor: String,
     /// `x-log-end-of-cursor`: the shard's end was reached.
     pub end_of_cursor: bool,
-}
-
-#[derive(Deserialize)]
-struct CursorAnswer {
-    cursor: String,
-}
-
-#[derive(Deserialize)]
-struct CursorTimeAnswer {
-    cursor_time: i64,
 }
 
 impl Client {
@@ -74,7 +65,7 @@ impl Client {
         &self,
         project: &str,
         logstore: &str,
-        shard: u32,
+        shard: impl Into<ShardId>,
         from: CursorFrom,
     ) -> Result<String> {
         let from = match from {
@@ -85,12 +76,12 @@ impl Client {
         let req = Request::new(
             Method::GET,
             Some(project),
-            ls_path(logstore, &format!("/shards/{shard}")),
+            ls_path(logstore, &format!("/shards/{}", shard.into())),
         )
         .query("type", "cursor")
         .query("from", from);
-        let a: CursorAnswer = self.send(req).await?.json()?;
-        Ok(a.cursor)
+        let a: CursorBody = self.send(req).await?.json()?;
+        Ok(a.cursor.encode())
     }
 
     /// GetCursorTime: the receive time (unix seconds) of the LogGroup at `cursor`.
@@ -98,17 +89,17 @@ impl Client {
         &self,
         project: &str,
         logstore: &str,
-        shard: u32,
+        shard: impl Into<ShardId>,
         cursor: &str,
     ) -> Result<i64> {
         let req = Request::new(
             Method::GET,
             Some(project),
-            ls_path(logstore, &format!("/shards/{shard}")),
+            ls_path(logstore, &format!("/shards/{}", shard.into())),
         )
         .query("type", "cursor_time")
         .query("cursor", cursor);
-        let a: CursorTimeAnswer = self.send(req).await?.json()?;
+        let a: CursorTimeBody = self.send(req).await?.json()?;
         Ok(a.cursor_time)
     }
 
@@ -117,7 +108,7 @@ impl Client {
         &self,
         project: &str,
         logstore: &str,
-        shard: u32,
+        shard: impl Into<ShardId>,
         cursor: &str,
         count: u32,
         end_cursor: Option<&str>,
@@ -125,7 +116,7 @@ impl Client {
         let mut req = Request::new(
             Method::GET,
             Some(project),
-            ls_path(logstore, &format!("/shards/{shard}")),
+            ls_path(logstore, &format!("/shards/{}", shard.into())),
         )
         .query("type", "log")
         .query("cursor", cursor)

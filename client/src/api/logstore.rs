@@ -3,6 +3,7 @@
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
+use sls_protocol::body::LogstoreList;
 
 use super::ls_path;
 use crate::client::{Client, Request};
@@ -50,12 +51,6 @@ pub struct Logstore {
     /// Creation time, unix seconds.
     #[serde(rename = "createTime", default)]
     pub create_time: i64,
-}
-
-#[derive(Deserialize)]
-struct LogstoreList {
-    total: u64,
-    logstores: Vec<String>,
 }
 
 fn spec_json(s: &LogstoreSpec) -> serde_json::Value {

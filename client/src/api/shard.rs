@@ -1,45 +1,15 @@
 //! Shards: list, split, merge, delete.
 
 use reqwest::Method;
-use serde::Deserialize;
+use sls_protocol::types::ShardId;
 
 use super::ls_path;
 use crate::client::{Client, Request};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
-/// A shard as ListShards/SplitShard/MergeShards describe it.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Shard {
-    /// Id.
-    #[serde(rename = "shardID")]
-    pub id: u32,
-    /// `readwrite` or `readonly`.
-    pub status: String,
-    /// Inclusive begin of the hash range (32 hex digits).
-    #[serde(rename = "inclusiveBeginKey")]
-    pub begin_key: String,
-    /// Exclusive end of the hash range.
-    #[serde(rename = "exclusiveEndKey")]
-    pub end_key: String,
-    /// Creation time, unix seconds.
-    #[serde(rename = "createTime")]
-    pub create_time: i64,
-}
-
-impl Shard {
-    /// Whether it accepts writes.
-    pub fn is_readwrite(&self) -> bool {
-        self.status == "readwrite"
-    }
-
-    /// The hash range as numbers.
-    pub fn range(&self) -> Result<(u128, u128)> {
-        let p = |k: &str| {
-            sls_protocol::hash::parse_hash_key(k).map_err(|e| Error::Decode(e.to_string()))
-        };
-        Ok((p(&self.begin_key)?, p(&self.end_key)?))
-    }
-}
+/// A shard as ListShards/SplitShard/MergeShards describe it (the wire body, shared with the
+/// emulator).
+pub use sls_protocol::body::ShardInfo as Shard;
 
 /// Where SplitShard cuts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,13 +37,13 @@ impl Client {
         &self,
         project: &str,
         logstore: &str,
-        shard: u32,
+        shard: impl Into<ShardId>,
         at: SplitAt,
     ) -> Result<Vec<Shard>> {
         let mut req = Request::new(
             Method::POST,
             Some(project),
-            ls_path(logstore, &format!("/shards/{shard}")),
+            ls_path(logstore, &format!("/shards/{}", shard.into())),
         )
         .query("action", "split");
         req = match at {
@@ -88,23 +58,28 @@ impl Client {
         &self,
         project: &str,
         logstore: &str,
-        shard: u32,
+        shard: impl Into<ShardId>,
     ) -> Result<Vec<Shard>> {
         let req = Request::new(
             Method::POST,
             Some(project),
-            ls_path(logstore, &format!("/shards/{shard}")),
+            ls_path(logstore, &format!("/shards/{}", shard.into())),
         )
         .query("action", "merge");
         self.send(req).await?.json()
     }
 
     /// DeleteShard (readonly shards only).
-    pub async fn delete_shard(&self, project: &str, logstore: &str, shard: u32) -> Result<()> {
+    pub async fn delete_shard(
+        &self,
+        project: &str,
+        logstore: &str,
+        shard: impl Into<ShardId>,
+    ) -> Result<()> {
         let req = Request::new(
             Method::DELETE,
             Some(project),
-            ls_path(logstore, &format!("/shards/{shard}")),
+            ls_path(logstore, &format!("/shards/{}", shard.into())),
         );
         self.send(req).await?;
         Ok(())

@@ -220,7 +220,7 @@ async fn shards_split_merge_delete() {
     assert_eq!(
         split
             .iter()
-            .map(|s| (s.id, s.is_readwrite()))
+            .map(|s| (s.id.get(), s.is_readwrite()))
             .collect::<Vec<_>>(),
         vec![(0, false), (1, true), (2, true)]
     );
@@ -230,12 +230,12 @@ async fn shards_split_merge_delete() {
         .await
         .unwrap();
     assert_eq!(
-        split.iter().map(|s| s.id).collect::<Vec<_>>(),
+        split.iter().map(|s| s.id.get()).collect::<Vec<_>>(),
         vec![2, 3, 4]
     );
     let merged = c.merge_shard("cl-shards", "ls", 1).await.unwrap();
     assert_eq!(
-        merged.iter().map(|s| s.id).collect::<Vec<_>>(),
+        merged.iter().map(|s| s.id.get()).collect::<Vec<_>>(),
         vec![5, 1, 3]
     );
     c.delete_shard("cl-shards", "ls", 0).await.unwrap();
@@ -244,7 +244,7 @@ async fn shards_split_merge_delete() {
         .await
         .unwrap()
         .iter()
-        .map(|s| s.id)
+        .map(|s| s.id.get())
         .collect();
     assert_eq!(ids, vec![1, 2, 3, 4, 5]);
     let e = c.delete_shard("cl-shards", "ls", 5).await.unwrap_err();

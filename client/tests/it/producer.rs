@@ -59,7 +59,7 @@ async fn read_all(c: &Client, p: &str, ls: &str) -> BTreeMap<u32, Vec<(usize, St
             }
             cursor = r.next_cursor;
         }
-        out.insert(shard.id, logs);
+        out.insert(shard.id.get(), logs);
     }
     out
 }

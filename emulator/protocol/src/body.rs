@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::hash::parse_hash_key;
 use crate::types::{Cursor, ShardId};
+use crate::ProtocolError;
 
 /// Every SLS error answer: `{"errorCode", "errorMessage"}` with a non-200 status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +36,24 @@ pub struct ShardInfo {
     /// Creation time, unix seconds.
     #[serde(rename = "createTime")]
     pub create_time: i64,
+}
+
+impl ShardInfo {
+    /// Whether it accepts writes.
+    pub fn is_readwrite(&self) -> bool {
+        self.status == "readwrite"
+    }
+
+    /// The hash range as numbers: `[begin, end)`.
+    ///
+    /// # Errors
+    /// [`ProtocolError::InvalidHashKey`] when a key is not 1 to 32 hex digits.
+    pub fn range(&self) -> Result<(u128, u128), ProtocolError> {
+        Ok((
+            parse_hash_key(&self.begin_key)?,
+            parse_hash_key(&self.end_key)?,
+        ))
+    }
 }
 
 /// GetCursor's answer.

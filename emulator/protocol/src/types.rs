@@ -41,6 +41,12 @@ impl fmt::Display for ShardId {
     }
 }
 
+impl PartialEq<u32> for ShardId {
+    fn eq(&self, other: &u32) -> bool {
+        self.0 == *other
+    }
+}
+
 impl From<u32> for ShardId {
     fn from(v: u32) -> Self {
         ShardId(v)
