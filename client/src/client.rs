@@ -107,7 +107,7 @@ impl Client {
     /// Builds a client.
     ///
     /// # Errors
-    /// [`Error::Config`] when the HTTP client cannot be built (TLS setup).
+    /// [`Error::InvalidConfig`] when the HTTP client cannot be built (TLS setup).
     pub fn new(config: Config) -> Result<Client> {
         let mut b = reqwest::Client::builder()
             .timeout(config.request_timeout)
@@ -123,7 +123,7 @@ impl Client {
         }
         let http = b
             .build()
-            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+            .map_err(|e| Error::InvalidConfig(format!("HTTP client: {e}")))?;
         Ok(Client {
             http,
             config: Arc::new(config),
@@ -197,7 +197,7 @@ impl Client {
         };
         headers.push((h::AUTHORIZATION.into(), auth));
         let mut url = url::Url::parse(&format!("{base_url}{path}"))
-            .map_err(|e| Error::Config(format!("URL: {e}")))?;
+            .map_err(|e| Error::InvalidArgument(format!("URL: {e}")))?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query.iter());
         }
@@ -208,9 +208,9 @@ impl Client {
                 continue;
             }
             let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|e| Error::Config(format!("header {k}: {e}")))?;
-            let value =
-                HeaderValue::from_str(&v).map_err(|e| Error::Config(format!("header {k}: {e}")))?;
+                .map_err(|e| Error::InvalidArgument(format!("header {k}: {e}")))?;
+            let value = HeaderValue::from_str(&v)
+                .map_err(|e| Error::InvalidArgument(format!("header {k}: {e}")))?;
             hm.insert(name, value);
         }
         let resp = self
@@ -253,7 +253,7 @@ impl Client {
                 let wire = if kind == CompressType::None {
                     raw
                 } else {
-                    compress(kind, &raw).map_err(|e| Error::Config(format!("compression: {e}")))?
+                    compress(kind, &raw).map_err(|e| Error::Compression(e.to_string()))?
                 };
                 (wire, hs)
             }
@@ -267,14 +267,7 @@ fn server_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
         .get(h::X_LOG_REQUESTID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    #[derive(serde::Deserialize)]
-    struct Wire {
-        #[serde(rename = "errorCode")]
-        code: String,
-        #[serde(rename = "errorMessage")]
-        message: String,
-    }
-    match serde_json::from_slice::<Wire>(body) {
+    match serde_json::from_slice::<sls_protocol::body::ErrorBody>(body) {
         Ok(w) => Error::Server {
             code: w.code,
             message: w.message,

@@ -32,11 +32,11 @@ impl Endpoint {
     /// Parses an endpoint.
     ///
     /// # Errors
-    /// [`Error::Config`] for an empty host, a path, a bad port, or characters other than
+    /// [`Error::InvalidConfig`] for an empty host, a path, a bad port, or characters other than
     /// `[A-Za-z0-9.-]` in the host (project hosts are `<project>.<host>`, so IP literals cannot
     /// work; use a name such as `localhost` and, if needed, [`Config::connect_to`]).
     pub fn parse(text: &str) -> Result<Endpoint> {
-        let bad = |why: &str| Error::Config(format!("endpoint {text:?}: {why}"));
+        let bad = |why: &str| Error::InvalidConfig(format!("endpoint {text:?}: {why}"));
         let t = text.trim();
         let (scheme, rest) = match (t.strip_prefix("https://"), t.strip_prefix("http://")) {
             (Some(r), _) => (Scheme::Https, r),
@@ -129,7 +129,7 @@ impl Config {
     /// A v1-signing, lz4-compressing configuration with 60 s request and 10 s connect timeouts.
     pub fn new(endpoint: &str, access_key_id: &str, access_key_secret: &str) -> Result<Config> {
         if access_key_id.is_empty() || access_key_secret.is_empty() {
-            return Err(Error::Config(
+            return Err(Error::InvalidConfig(
                 "the access key id and secret must not be empty".into(),
             ));
         }

@@ -22,21 +22,22 @@ pub enum Error {
     /// The answer could not be understood (bad JSON, protobuf, compression, headers).
     #[error("cannot decode the answer: {0}")]
     Decode(String),
-    /// The configuration or the arguments cannot work.
+    /// The configuration cannot work (endpoint, sizes, credentials, HTTP client setup).
     #[error("invalid configuration: {0}")]
-    Config(String),
+    InvalidConfig(String),
+    /// An argument cannot be sent (a header value, a URL, a log larger than a batch).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The request body could not be compressed (an I/O failure inside the compressor).
+    #[error("compression failed: {0}")]
+    Compression(String),
+    /// The producer was closed (or dropped) before it could take or deliver the log.
+    #[error("the producer is closed: {0}")]
+    ProducerClosed(&'static str),
+    /// The exactly-once sink failed; nothing of the batch was applied.
+    #[error("sink: {0}")]
+    Sink(String),
 }
-
-/// Error codes worth retrying: the service is busy or throttling, or failed internally.
-const RETRYABLE_CODES: &[&str] = &[
-    "InternalServerError",
-    "ServerBusy",
-    "RequestTimeout",
-    "WriteQuotaExceed",
-    "ShardWriteQuotaExceed",
-    "ReadQuotaExceed",
-    "ShardReadQuotaExceed",
-];
 
 impl Error {
     /// Whether trying the same request again may succeed: any 5xx, throttling (403 quota
@@ -45,11 +46,14 @@ impl Error {
     /// committed but its answer lost: retries give at-least-once, not exactly-once.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Server { code, status, .. } => {
-                *status >= 500 || RETRYABLE_CODES.contains(&code.as_str())
-            }
+            Error::Server { code, status, .. } => sls_protocol::codes::is_retryable(*status, code),
             Error::Network(_) => true,
-            Error::Decode(_) | Error::Config(_) => false,
+            Error::Decode(_)
+            | Error::InvalidConfig(_)
+            | Error::InvalidArgument(_)
+            | Error::Compression(_)
+            | Error::ProducerClosed(_)
+            | Error::Sink(_) => false,
         }
     }
 

@@ -76,7 +76,7 @@ impl<S: TransactionalSink> Processor for ExactlyOnce<S> {
             Err(e) => match e.try_into_panic() {
                 Ok(panic) => std::panic::resume_unwind(panic),
                 // Only when the runtime shuts down: nothing was applied.
-                Err(e) => Err(Error::Config(format!("sink commit task: {e}"))),
+                Err(e) => Err(Error::Sink(format!("commit task: {e}"))),
             },
         };
         match outcome {
@@ -103,7 +103,7 @@ pub struct SledSink {
 }
 
 fn sled_err(e: impl std::fmt::Display) -> Error {
-    Error::Config(format!("sink: {e}"))
+    Error::Sink(e.to_string())
 }
 
 impl SledSink {

@@ -21,7 +21,7 @@ pub use sls_client::{Endpoint, Scheme};
 pub fn parse_endpoint(text: &str) -> Result<Endpoint, Error> {
     Endpoint::parse(text).map_err(|e| {
         let reason = match e {
-            sls_client::Error::Config(message) => message,
+            sls_client::Error::InvalidConfig(message) => message,
             other => other.to_string(),
         };
         // The client's message repeats the endpoint, which `InvalidEndpoint` already shows.

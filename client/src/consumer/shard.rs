@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sls_protocol::codes;
 use sls_protocol::cursor::decode_cursor;
 use tokio::sync::watch;
 
@@ -67,7 +68,7 @@ impl Checkpointer {
             Err(e)
                 if matches!(
                     e.code(),
-                    Some("ConsumerNotMatch" | "ConsumerNotExist" | "ShardNotExist")
+                    Some(codes::ConsumerNotMatch | codes::ConsumerNotExist | codes::ShardNotExist)
                 ) =>
             {
                 tracing::warn!(shard = self.shard, error = %e, "shard no longer held; stopping it");

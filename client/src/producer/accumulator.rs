@@ -247,7 +247,7 @@ impl Accumulator {
             // The lane's task is gone (runtime shutting down): fail the batch, don't lose it silently.
             finish(
                 r.items,
-                Err(Arc::new(Error::Config("producer lane stopped".into()))),
+                Err(Arc::new(Error::ProducerClosed("its send task stopped"))),
                 &self.in_flight,
                 &self.idle,
             );

@@ -47,12 +47,12 @@ impl ProducerConfig {
             || self.max_buffer_bytes == 0
             || self.max_attempts == 0
         {
-            return Err(Error::Config(
+            return Err(Error::InvalidConfig(
                 "producer sizes and max_attempts must be at least 1".into(),
             ));
         }
         if self.max_batch_bytes > self.max_buffer_bytes {
-            return Err(Error::Config(
+            return Err(Error::InvalidConfig(
                 "max_batch_bytes must not exceed max_buffer_bytes".into(),
             ));
         }

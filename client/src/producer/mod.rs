@@ -28,11 +28,9 @@ pub struct Delivery(oneshot::Receiver<Result<(), Arc<Error>>>);
 impl Delivery {
     /// Waits for the outcome.
     pub async fn wait(self) -> Result<(), Arc<Error>> {
-        self.0.await.unwrap_or_else(|_| {
-            Err(Arc::new(Error::Config(
-                "producer dropped before delivering".into(),
-            )))
-        })
+        self.0
+            .await
+            .unwrap_or_else(|_| Err(Arc::new(Error::ProducerClosed("dropped before delivering"))))
     }
 }
 
@@ -56,7 +54,7 @@ impl Producer {
     /// the linger timer).
     ///
     /// # Errors
-    /// [`Error::Config`] for a configuration that cannot work (zero sizes).
+    /// [`Error::InvalidConfig`] for a configuration that cannot work (zero sizes).
     pub fn new(client: Client, config: ProducerConfig) -> Result<Producer> {
         config.validate()?;
         let permits = config.max_buffer_bytes.min(Semaphore::MAX_PERMITS);
@@ -85,21 +83,22 @@ impl Producer {
     /// [`Delivery`].
     ///
     /// # Errors
-    /// [`Error::Config`] after [`Producer::close`] (also for a send still waiting for room when
-    /// `close` is called), or for a log larger than a batch.
+    /// [`Error::ProducerClosed`] after [`Producer::close`] (also for a send still waiting for room when
+    /// `close` is called), or [`Error::InvalidArgument`] for a log larger than a batch.
     pub async fn send(&self, key: &BatchKey, log: Log) -> Result<Delivery> {
-        let closed = || Error::Config("the producer is closed".into());
+        let closed = || Error::ProducerClosed("closed by Producer::close");
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(closed());
         }
         let size = accumulator::log_size(&log).max(1);
         // `validate` makes a batch at most the buffer, so this also bounds the buffer.
         if size > self.inner.config.max_batch_bytes {
-            return Err(Error::Config(format!(
+            return Err(Error::InvalidArgument(format!(
                 "a log of {size} bytes is larger than the producer's buffer or batch"
             )));
         }
-        let permits = u32::try_from(size).map_err(|_| Error::Config("log too large".into()))?;
+        let permits =
+            u32::try_from(size).map_err(|_| Error::InvalidArgument("log too large".into()))?;
         let permit = self
             .inner
             .buffer
