@@ -11,9 +11,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
 use sls_protocol::compression::{compress, CompressType};
 use sls_protocol::headers as h;
-use sls_protocol::signature::{
-    content_md5_hex, sha256_hex, v1_authorization, v4_authorization, SignRequest,
-};
+use sls_protocol::signer::Signer;
 
 use crate::config::{Config, SignVersion};
 use crate::error::{Error, Result};
@@ -155,47 +153,19 @@ impl Client {
             headers.push((h::ACCEPT_ENCODING.into(), enc.into()));
         }
         let base_url = c.endpoint.base_url(project.as_deref());
-        let now = chrono::Utc::now();
-        let auth = match &c.sign {
-            SignVersion::V1 => {
-                headers.push((
-                    h::X_LOG_SIGNATUREMETHOD.into(),
-                    h::SIGNATURE_METHOD_HMAC_SHA1.into(),
-                ));
-                headers.push((h::DATE.into(), httpdate::fmt_http_date(now.into())));
-                if !body.is_empty() {
-                    headers.push((h::CONTENT_MD5.into(), content_md5_hex(&body)));
-                }
-                let sr = SignRequest {
-                    method: method.as_str(),
-                    path: &path,
-                    query: &query,
-                    headers: &headers,
-                };
-                v1_authorization(&c.access_key_id, &c.access_key_secret, &sr)
-            }
-            SignVersion::V4 { region } => {
-                let date_time = now.format("%Y%m%dT%H%M%SZ").to_string();
-                headers.push((h::X_LOG_DATE.into(), date_time.clone()));
-                headers.push((h::X_LOG_CONTENT_SHA256.into(), sha256_hex(&body)));
-                let host = base_url.split("://").nth(1).unwrap_or_default();
-                headers.push((h::HOST.into(), host.to_string()));
-                let sr = SignRequest {
-                    method: method.as_str(),
-                    path: &path,
-                    query: &query,
-                    headers: &headers,
-                };
-                v4_authorization(
-                    &c.access_key_id,
-                    &c.access_key_secret,
-                    region,
-                    &date_time,
-                    &sr,
-                )
-            }
+        if c.sign == SignVersion::V4 {
+            // V4 signs the host.
+            let host = base_url.split("://").nth(1).unwrap_or_default();
+            headers.push((h::HOST.into(), host.to_string()));
+        }
+        let signer = Signer {
+            version: c.sign,
+            access_key_id: c.access_key_id.clone(),
+            secret: c.access_key_secret.clone(),
+            region: c.region.clone(),
         };
-        headers.push((h::AUTHORIZATION.into(), auth));
+        let now = chrono::Utc::now().timestamp();
+        signer.sign(method.as_str(), &path, &query, &mut headers, &body, now);
         let mut url = url::Url::parse(&format!("{base_url}{path}"))
             .map_err(|e| Error::InvalidArgument(format!("URL: {e}")))?;
         if !query.is_empty() {

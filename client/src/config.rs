@@ -87,17 +87,7 @@ impl Endpoint {
     }
 }
 
-/// Which signature to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignVersion {
-    /// HMAC-SHA1 (every SDK's default).
-    V1,
-    /// SLS4-HMAC-SHA256 for a region, e.g. `cn-hangzhou`.
-    V4 {
-        /// The region in the credential scope.
-        region: String,
-    },
-}
+pub use sls_protocol::signer::SignVersion;
 
 /// Client configuration. Build with [`Config::new`] and the `with_*` methods.
 #[derive(Debug, Clone)]
@@ -112,6 +102,8 @@ pub struct Config {
     pub security_token: Option<String>,
     /// Signature version.
     pub sign: SignVersion,
+    /// Region of V4's credential scope.
+    pub region: String,
     /// Compression of PutLogs bodies and accepted for PullLogs answers.
     pub compression: CompressType,
     /// Whole-request timeout.
@@ -139,6 +131,7 @@ impl Config {
             access_key_secret: access_key_secret.into(),
             security_token: None,
             sign: SignVersion::V1,
+            region: "cn-hangzhou".into(),
             compression: CompressType::Lz4,
             request_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
@@ -149,9 +142,8 @@ impl Config {
 
     /// Signs with V4 for `region`.
     pub fn with_v4(mut self, region: &str) -> Config {
-        self.sign = SignVersion::V4 {
-            region: region.into(),
-        };
+        self.sign = SignVersion::V4;
+        self.region = region.into();
         self
     }
 

@@ -11,9 +11,7 @@ use std::time::Duration;
 pub use reqwest::Method;
 use sls_protocol::compression::{compress, CompressType};
 use sls_protocol::headers as h;
-use sls_protocol::signature::{
-    content_md5_hex, sha256_hex, v1_authorization, v4_authorization, SignRequest,
-};
+use sls_protocol::signer::Signer;
 
 use crate::target::{effective_port, SignVersion, Target};
 use crate::Error;
@@ -330,24 +328,27 @@ impl Client {
     }
 
     /// The keys and version a request is signed with, if any.
-    fn signer(&self, sign: Sign) -> Option<(SignVersion, String, String)> {
+    fn signer(&self, sign: Sign) -> Option<Signer> {
         let t = &self.target;
-        let right = |v| Some((v, t.access_key_id.clone(), t.access_key_secret.clone()));
+        let right = |version| Signer {
+            version,
+            access_key_id: t.access_key_id.clone(),
+            secret: t.access_key_secret.clone(),
+            region: t.region.clone(),
+        };
         match sign {
-            Sign::Target => right(t.sign_version),
-            Sign::V1 => right(SignVersion::V1),
-            Sign::V4 => right(SignVersion::V4),
+            Sign::Target => Some(right(t.sign_version)),
+            Sign::V1 => Some(right(SignVersion::V1)),
+            Sign::V4 => Some(right(SignVersion::V4)),
             Sign::None => None,
-            Sign::WrongSecret(v) => Some((
-                v,
-                t.access_key_id.clone(),
-                format!("{}-not-the-secret", t.access_key_secret),
-            )),
-            Sign::UnknownKey(v) => Some((
-                v,
-                "sls-conformance-unknown-access-key".to_owned(),
-                t.access_key_secret.clone(),
-            )),
+            Sign::WrongSecret(v) => Some(Signer {
+                secret: format!("{}-not-the-secret", t.access_key_secret),
+                ..right(v)
+            }),
+            Sign::UnknownKey(v) => Some(Signer {
+                access_key_id: "sls-conformance-unknown-access-key".to_owned(),
+                ..right(v)
+            }),
         }
     }
 
@@ -368,51 +369,26 @@ impl Client {
         if let Some(kind) = req.compression.header_value() {
             set(&mut headers, h::X_LOG_COMPRESSTYPE, kind.to_owned());
         }
-        match signer.as_ref().map(|s| s.0) {
-            Some(SignVersion::V4) => {
-                set(
-                    &mut headers,
-                    h::X_LOG_DATE,
-                    now.format("%Y%m%dT%H%M%SZ").to_string(),
-                );
-                set(&mut headers, h::X_LOG_CONTENT_SHA256, sha256_hex(wire));
-            }
-            version => {
-                set(
-                    &mut headers,
-                    h::DATE,
-                    now.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
-                );
-                if version.is_some() {
-                    set(
-                        &mut headers,
-                        h::X_LOG_SIGNATUREMETHOD,
-                        h::SIGNATURE_METHOD_HMAC_SHA1.to_owned(),
-                    );
-                    if !wire.is_empty() {
-                        set(&mut headers, h::CONTENT_MD5, content_md5_hex(wire));
-                    }
+        match &signer {
+            Some(signer) => {
+                for (name, value) in signer.dating_headers(now.timestamp(), wire) {
+                    set(&mut headers, &name, value);
                 }
             }
+            // Unsigned requests are still dated, as SDKs date them.
+            None => set(
+                &mut headers,
+                h::DATE,
+                now.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+            ),
         }
         for (name, value) in &req.headers {
             set(&mut headers, name, value.clone());
         }
         headers.retain(|(name, _)| !req.omitted.contains(name));
-        if let Some((version, ak, secret)) = signer {
-            let sign_req = SignRequest {
-                method: req.method.as_str(),
-                path: &req.path,
-                query: &req.query,
-                headers: &headers,
-            };
-            let authorization = match version {
-                SignVersion::V1 => v1_authorization(&ak, &secret, &sign_req),
-                SignVersion::V4 => {
-                    let date_time = sign_req.header(h::X_LOG_DATE).unwrap_or_default();
-                    v4_authorization(&ak, &secret, &self.target.region, date_time, &sign_req)
-                }
-            };
+        if let Some(signer) = &signer {
+            let authorization =
+                signer.authorization(req.method.as_str(), &req.path, &req.query, &headers);
             set(&mut headers, h::AUTHORIZATION, authorization);
         }
         for (name, value) in &req.unsigned_headers {

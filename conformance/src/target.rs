@@ -5,8 +5,6 @@
 
 use std::net::SocketAddr;
 
-use serde::Serialize;
-
 use crate::Error;
 
 pub use sls_client::{Endpoint, Scheme};
@@ -43,37 +41,8 @@ pub fn effective_port(endpoint: &Endpoint) -> u16 {
     })
 }
 
-/// Which signature the suite signs ordinary requests with (SLS-API.md §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SignVersion {
-    /// `LOG ak:sig`, HMAC-SHA1 (every SDK's default).
-    V1,
-    /// `SLS4-HMAC-SHA256`, needs the region.
-    V4,
-}
-
-impl SignVersion {
-    /// `v1` or `v4`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SignVersion::V1 => "v1",
-            SignVersion::V4 => "v4",
-        }
-    }
-}
-
-impl std::str::FromStr for SignVersion {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "v1" | "1" => Ok(SignVersion::V1),
-            "v4" | "4" => Ok(SignVersion::V4),
-            other => Err(format!("signature version must be v1 or v4, got {other:?}")),
-        }
-    }
-}
+/// Which signature the suite signs ordinary requests with (SLS-API.md §3): the wire kit's.
+pub use sls_protocol::signer::SignVersion;
 
 /// The endpoint under test and how to reach and sign for it.
 #[derive(Debug, Clone)]

@@ -21,7 +21,7 @@ use sls_emulator::config::{AuthMode, Config, Durability};
 use sls_emulator::Emulator;
 use sls_protocol::compression::{compress, CompressType};
 use sls_protocol::proto::{Log, LogContent, LogGroup};
-use sls_protocol::signature::{content_md5_hex, v1_authorization, SignRequest};
+use sls_protocol::signer::Signer;
 
 const WRITERS: usize = 4;
 const KEY: &str = "bench-key";
@@ -52,6 +52,13 @@ fn log_group(logs: usize, seed: usize) -> Vec<u8> {
     .encode_to_vec()
 }
 
+/// Now, unix seconds (the signatures' date).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// A fully prepared, signed PutLogs request.
 #[derive(Clone)]
 struct Prepared {
@@ -66,27 +73,11 @@ fn prepare(addr: SocketAddr, project: &str, logs: usize, seed: usize) -> (Prepar
     let path = "/logstores/bench/shards/lb";
     let mut h: Vec<(String, String)> = vec![
         ("content-type".into(), "application/x-protobuf".into()),
-        ("content-md5".into(), content_md5_hex(&body)),
-        (
-            "date".into(),
-            httpdate::fmt_http_date(std::time::SystemTime::now()),
-        ),
         ("x-log-apiversion".into(), "0.6.0".into()),
         ("x-log-bodyrawsize".into(), raw.len().to_string()),
         ("x-log-compresstype".into(), "lz4".into()),
-        ("x-log-signaturemethod".into(), "hmac-sha1".into()),
     ];
-    let auth = v1_authorization(
-        KEY,
-        SECRET,
-        &SignRequest {
-            method: "POST",
-            path,
-            query: &[],
-            headers: &h,
-        },
-    );
-    h.push(("authorization".into(), auth));
+    Signer::v1(KEY, SECRET).sign("POST", path, &[], &mut h, &body, unix_now());
     h.push((
         "host".into(),
         format!("{project}.localhost:{}", addr.port()),
@@ -228,30 +219,13 @@ async fn read_all(
                     ("cursor".to_string(), c.clone()),
                     ("type".to_string(), "log".to_string()),
                 ];
-                let h: Vec<(String, String)> = vec![
-                    (
-                        "date".into(),
-                        httpdate::fmt_http_date(std::time::SystemTime::now()),
-                    ),
-                    ("x-log-apiversion".into(), "0.6.0".into()),
-                    ("x-log-signaturemethod".into(), "hmac-sha1".into()),
-                ];
-                let auth = v1_authorization(
-                    KEY,
-                    SECRET,
-                    &SignRequest {
-                        method: "GET",
-                        path: &path,
-                        query: &query,
-                        headers: &h,
-                    },
-                );
+                let mut h = vec![("x-log-apiversion".to_string(), "0.6.0".to_string())];
+                Signer::v1(KEY, SECRET).sign("GET", &path, &query, &mut h, &[], unix_now());
                 let mut req = http
                     .get(format!("http://{addr}{path}"))
                     .query(&query)
                     .header("host", format!("bench-proj.localhost:{}", addr.port()))
-                    .header("accept-encoding", "lz4")
-                    .header("authorization", auth);
+                    .header("accept-encoding", "lz4");
                 for (k, v) in &h {
                     req = req.header(k, v);
                 }

@@ -11,6 +11,7 @@
 //! | [`codes`] | SLS `errorCode` constants and the clients' retry rule |
 //! | [`compression`] | `x-log-compresstype` / `Accept-Encoding` handling; lz4 raw block, zstd, zlib-wrapped deflate (§6), bomb-safe decompression |
 //! | [`signature`] | V1 (`LOG ak:sig`, HMAC-SHA1) and V4 (`SLS4-HMAC-SHA256`) signatures, for both verifying and signing (§3) |
+//! | [`signer`] | the one request signer ([`signer::Signer`], [`signer::SignVersion`]) with hooks for deliberately wrong requests |
 //! | [`cursor`] | cursors: base64 of a decimal `i64` (§7) |
 //! | [`hash`] | 128-bit shard hash keys (§8) |
 //! | [`headers`] | header names and constant values (§2.4, §2.5) |
@@ -78,6 +79,7 @@ pub mod hash;
 pub mod headers;
 pub mod proto;
 pub mod signature;
+pub mod signer;
 pub mod types;
 
 pub use error::ProtocolError;

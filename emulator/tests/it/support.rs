@@ -8,7 +8,7 @@ use sls_emulator::testing::TestServer;
 use sls_protocol::compression::{compress, CompressType};
 use sls_protocol::cursor::decode_cursor;
 use sls_protocol::proto::{Log, LogContent, LogGroup, LogGroupList};
-use sls_protocol::signature::{content_md5_hex, v1_authorization, SignRequest};
+use sls_protocol::signer::Signer;
 
 /// How to sign.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -153,32 +153,22 @@ impl Client {
             Some(p) => format!("{p}.{}:{}", self.domain, self.addr.port()),
             None => format!("{}:{}", self.domain, self.addr.port()),
         };
-        let mut headers: Vec<(String, String)> = vec![
-            ("x-log-apiversion".into(), "0.6.0".into()),
-            ("x-log-signaturemethod".into(), "hmac-sha1".into()),
-            (
-                "date".into(),
-                httpdate::fmt_http_date(std::time::SystemTime::now()),
-            ),
-        ];
-        if !r.body.is_empty() {
-            headers.push(("content-md5".into(), content_md5_hex(&r.body)));
-        }
-        // Explicit headers replace the defaults.
+        let secret = match r.sign {
+            Sign::WrongSecret => "wrong-secret",
+            _ => &self.secret,
+        };
+        let signer = Signer::v1(&self.key_id, secret);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let mut headers = vec![("x-log-apiversion".to_string(), "0.6.0".to_string())];
+        headers.extend(signer.dating_headers(now, &r.body));
+        // Explicit headers replace the defaults (a test may send a bad date or digest).
         headers.retain(|(k, _)| !r.headers.iter().any(|(k2, _)| k2 == k));
         headers.extend(r.headers.iter().cloned());
-        let secret = match r.sign {
-            Sign::WrongSecret => "wrong-secret".to_string(),
-            _ => self.secret.clone(),
-        };
         if r.sign != Sign::None && !headers.iter().any(|(k, _)| k == "authorization") {
-            let sr = SignRequest {
-                method: r.method.as_str(),
-                path: &r.path,
-                query: &r.query,
-                headers: &headers,
-            };
-            let auth = v1_authorization(&self.key_id, &secret, &sr);
+            let auth = signer.authorization(r.method.as_str(), &r.path, &r.query, &headers);
             headers.push(("authorization".into(), auth));
         }
         let mut url = reqwest::Url::parse(&format!("http://{}{}", self.addr, r.path)).unwrap();
