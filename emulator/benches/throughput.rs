@@ -196,9 +196,10 @@ async fn start_static_pull(logs: usize) -> SocketAddr {
     addr
 }
 
-/// Reads every shard from begin to end with `WRITERS` readers (one per shard), `count=1000`,
+/// Times raw PullLogs (no client library, to measure the server): every shard from begin to
+/// end with `WRITERS` readers (one per shard), `count=1000`,
 /// lz4 responses; returns (logs read, seconds).
-async fn read_all(
+async fn timed_pull(
     addr: SocketAddr,
     ranges: &[(i64, i64)],
     logs_per_group: usize,
@@ -287,7 +288,7 @@ async fn fixed_work(n: usize) {
             )
         })
         .collect();
-    let (logs, _) = read_all(e.addr(), &ranges, 100, 10).await;
+    let (logs, _) = timed_pull(e.addr(), &ranges, 100, 10).await;
     assert_eq!(logs, (n * 100) as u64);
     e.shutdown().await;
 }
@@ -346,11 +347,11 @@ fn main() {
                 .iter()
                 .map(|sh| (sh.cursor_of(sh.begin_seq()).value(), sh.cursor_of(sh.end_seq()).value()))
                 .collect();
-            let (logs, t) = read_all(e.addr(), &ranges, 1000, 1000).await;
+            let (logs, t) = timed_pull(e.addr(), &ranges, 1000, 1000).await;
             let emu = logs as f64 / t;
             // The baseline reads the same number of groups per shard from the static server.
             let baseline = start_static_pull(1000).await;
-            let (blogs, bt) = read_all(baseline, &ranges, 1000, 1000).await;
+            let (blogs, bt) = timed_pull(baseline, &ranges, 1000, 1000).await;
             let base = blogs as f64 / bt;
             println!("read throughput (PullLogs count=1000, lz4, 4 readers, 1000 logs/group):");
             println!("  static server {base:.0} logs/s; emulator {emu:.0} logs/s ({logs} logs); ratio to static {:.2}", emu / base);

@@ -15,8 +15,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sls_client::{
-    Batch, Client, Config, ConsumerConfig, CursorFrom, Error, Log, LogContent, LogGroup,
-    LogstoreSpec, Processed, Processor, Worker,
+    Batch, Client, Config, ConsumerConfig, Error, Log, LogContent, LogGroup, LogstoreSpec,
+    Processed, Processor, Worker,
 };
 use sls_fault_injection::process::{
     build_emulator_binary, EmulatorOptions, EmulatorProcess, ManagedProcess, ProcState,
@@ -95,19 +95,13 @@ async fn put(c: &Client, tag: &str, n: usize) -> Result<Vec<String>, Error> {
 
 /// Every id stored in the logstore, duplicates kept.
 async fn read_all(c: &Client) -> Result<Vec<String>, Error> {
-    let mut ids = Vec::new();
-    for shard in 0..SHARDS {
-        let mut cursor = c.get_cursor(P, L, shard, CursorFrom::Begin).await?;
-        loop {
-            let r = c.pull_logs(P, L, shard, &cursor, 1000, None).await?;
-            ids.extend(ids_of(&r.groups));
-            if r.groups.is_empty() || r.next_cursor == cursor {
-                break;
-            }
-            cursor = r.next_cursor;
-        }
-    }
-    Ok(ids)
+    let groups: Vec<_> = c
+        .read_all(P, L)
+        .await?
+        .into_iter()
+        .map(|(_, g)| g)
+        .collect();
+    Ok(ids_of(&groups))
 }
 
 fn assert_all_present(stored: &[String], acked: &[String], what: &str) {

@@ -136,7 +136,7 @@ async fn official_rust_producer_read_by_our_client() {
     .unwrap();
 
     let mut ids = BTreeSet::new();
-    for (_, g) in sls_e2e::read_all(&c, &p, "ls").await.unwrap() {
+    for (_, g) in c.read_all(&p, "ls").await.unwrap() {
         assert_eq!(g.topic.as_deref(), Some(&b"official"[..]));
         for l in &g.logs {
             let get = |k: &[u8]| {

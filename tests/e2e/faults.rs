@@ -80,7 +80,7 @@ impl Env {
     /// Every `id` stored, with how many times.
     async fn stored(&self) -> BTreeMap<String, usize> {
         let mut out = BTreeMap::new();
-        for (_, g) in sls_e2e::read_all(&self.c, &self.p, "ls").await.unwrap() {
+        for (_, g) in self.c.read_all(&self.p, "ls").await.unwrap() {
             for l in &g.logs {
                 let id = l.contents.iter().find(|c| c.key.as_ref() == b"id").unwrap();
                 *out.entry(String::from_utf8(id.value.to_vec()).unwrap())

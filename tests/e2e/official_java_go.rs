@@ -14,11 +14,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sls_client::{Client, Config, CursorFrom, LogstoreSpec};
+use sls_e2e::unique_project;
 use sls_e2e::workers::{
     harness_command, run_producer, server_for, Lang, ProducerOptions, Program, Target,
     WorkerOptions, Workers,
 };
-use sls_e2e::{read_all, unique_project};
 use sls_emulator::testing::TestServer;
 
 fn client(server: &TestServer) -> Client {
@@ -320,10 +320,10 @@ async fn producer_10k(lang: Lang) {
     assert!(failed.is_empty(), "failed sends: {failed:?}");
     let mut stored: HashMap<String, usize> = HashMap::new();
     let mut per_shard: BTreeMap<u32, usize> = BTreeMap::new();
-    for (shard, g) in read_all(&c, &project, "ls").await.unwrap() {
+    for (shard, g) in c.read_all(&project, "ls").await.unwrap() {
         for l in &g.logs {
             *stored.entry(sls_e2e::id_of(l)).or_insert(0) += 1;
-            *per_shard.entry(shard).or_insert(0) += 1;
+            *per_shard.entry(shard.get()).or_insert(0) += 1;
         }
     }
     for i in 0..n {

@@ -57,35 +57,6 @@ pub fn unique_project(prefix: &str) -> String {
     format!("{prefix}-{}-{n}", std::process::id())
 }
 
-/// Every LogGroup stored in `logstore`, shard by shard (each from its oldest group to its end),
-/// with the shard it came from.
-///
-/// # Errors
-/// The first failed ListShards, GetCursor or PullLogs.
-pub async fn read_all(
-    c: &sls_client::Client,
-    project: &str,
-    logstore: &str,
-) -> sls_client::Result<Vec<(u32, sls_client::LogGroup)>> {
-    let mut out = Vec::new();
-    for shard in c.list_shards(project, logstore).await? {
-        let mut cursor = c
-            .get_cursor(project, logstore, shard.id, sls_client::CursorFrom::Begin)
-            .await?;
-        loop {
-            let r = c
-                .pull_logs(project, logstore, shard.id, &cursor, 1000, None)
-                .await?;
-            out.extend(r.groups.into_iter().map(|g| (shard.id.get(), g)));
-            if r.next_cursor == cursor {
-                break;
-            }
-            cursor = r.next_cursor;
-        }
-    }
-    Ok(out)
-}
-
 /// Runs `cmd` (killed if dropped) and returns its stdout; fails the test with both outputs
 /// when it exits unsuccessfully. For the official clients' check programs, which print a line
 /// per check and exit 0 only when every check passed.

@@ -170,4 +170,34 @@ impl Client {
             end_of_cursor,
         })
     }
+
+    /// Every LogGroup stored in `logstore`, shard by shard in ListShards order, each shard from
+    /// its oldest stored group to its end, with the shard it came from. For tests and tools
+    /// that check what was written; a consumer reads with [`crate::Worker`] instead.
+    ///
+    /// # Errors
+    /// The first failed ListShards, GetCursor or PullLogs.
+    pub async fn read_all(
+        &self,
+        project: &str,
+        logstore: &str,
+    ) -> Result<Vec<(ShardId, LogGroup)>> {
+        let mut out = Vec::new();
+        for shard in self.list_shards(project, logstore).await? {
+            let mut cursor = self
+                .get_cursor(project, logstore, shard.id, CursorFrom::Begin)
+                .await?;
+            loop {
+                let r = self
+                    .pull_logs(project, logstore, shard.id, &cursor, 1000, None)
+                    .await?;
+                out.extend(r.groups.into_iter().map(|g| (shard.id, g)));
+                if r.next_cursor == cursor {
+                    break;
+                }
+                cursor = r.next_cursor;
+            }
+        }
+        Ok(out)
+    }
 }

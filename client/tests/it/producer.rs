@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sls_client::{
-    BatchKey, Client, Config, CursorFrom, Log, LogContent, LogstoreSpec, Producer, ProducerConfig,
+    BatchKey, Client, Config, Log, LogContent, LogstoreSpec, Producer, ProducerConfig,
 };
 use sls_emulator::testing::TestServer;
 
@@ -31,35 +31,21 @@ fn log(id: usize) -> Log {
 
 /// Every (id, body) stored in the logstore, per shard in order.
 async fn read_all(c: &Client, p: &str, ls: &str) -> BTreeMap<u32, Vec<(usize, String)>> {
-    let mut out = BTreeMap::new();
+    let mut out: BTreeMap<u32, Vec<(usize, String)>> = BTreeMap::new();
     for shard in c.list_shards(p, ls).await.unwrap() {
-        let mut cursor = c
-            .get_cursor(p, ls, shard.id, CursorFrom::Begin)
-            .await
-            .unwrap();
-        let mut logs = Vec::new();
-        loop {
-            let r = c
-                .pull_logs(p, ls, shard.id, &cursor, 1000, None)
-                .await
+        out.insert(shard.id.get(), Vec::new());
+    }
+    for (shard, g) in c.read_all(p, ls).await.unwrap() {
+        assert!(g.log_tags.iter().any(|t| t.key.as_ref() == b"__pack_id__"));
+        let logs = out.entry(shard.get()).or_default();
+        for l in &g.logs {
+            let id = String::from_utf8(l.contents[0].value.to_vec())
+                .unwrap()
+                .parse()
                 .unwrap();
-            for g in &r.groups {
-                assert!(g.log_tags.iter().any(|t| t.key.as_ref() == b"__pack_id__"));
-                for l in &g.logs {
-                    let id = String::from_utf8(l.contents[0].value.to_vec())
-                        .unwrap()
-                        .parse()
-                        .unwrap();
-                    let body = String::from_utf8(l.contents[1].value.to_vec()).unwrap();
-                    logs.push((id, body));
-                }
-            }
-            if r.next_cursor == cursor {
-                break;
-            }
-            cursor = r.next_cursor;
+            let body = String::from_utf8(l.contents[1].value.to_vec()).unwrap();
+            logs.push((id, body));
         }
-        out.insert(shard.id.get(), logs);
     }
     out
 }
