@@ -608,7 +608,7 @@ mod tests {
         );
         assert_eq!(
             RequestInfo::of(&get, &Query::parse("shard=2"), None).shard,
-            Some(2)
+            Some(ShardId(2))
         );
         assert!(Action::parse(
             &Method::POST,

@@ -3,6 +3,7 @@
 //! sequence number or a time is wanted.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -139,6 +140,14 @@ impl UnixNanos {
         self.0.div_euclid(1_000_000)
     }
 
+    /// The time `d` later, saturating (so a huge timeout means "never", not a wrap).
+    pub fn saturating_add(self, d: Duration) -> UnixNanos {
+        UnixNanos(
+            self.0
+                .saturating_add(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
+        )
+    }
+
     /// Seconds as the `u32` SLS stores receive times in (clamped).
     pub fn secs_u32(self) -> u32 {
         u32::try_from(self.secs().max(0)).unwrap_or(u32::MAX)
@@ -177,5 +186,13 @@ mod tests {
         let t = UnixNanos::from_secs(5);
         assert_eq!((t.secs(), t.millis(), t.secs_u32()), (5, 5_000, 5));
         assert_eq!(UnixNanos::from_secs(-5).secs_u32(), 0);
+        assert_eq!(
+            UnixNanos(1).saturating_add(Duration::from_nanos(2)),
+            UnixNanos(3)
+        );
+        assert_eq!(
+            UnixNanos(1).saturating_add(Duration::MAX),
+            UnixNanos(i64::MAX)
+        );
     }
 }

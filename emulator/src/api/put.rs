@@ -66,13 +66,9 @@ struct WriteQuota<'a>(&'a Faults);
 
 impl WriteAdmission for WriteQuota<'_> {
     fn admit(&self, logstore_id: u64, shard: ShardId, bytes: u64, now: UnixNanos) -> bool {
-        self.0.quotas().admit(
-            QuotaKind::Write,
-            logstore_id,
-            shard.get(),
-            bytes,
-            now.nanos(),
-        )
+        self.0
+            .quotas()
+            .admit(QuotaKind::Write, logstore_id, shard, bytes, now)
     }
 }
 

@@ -122,7 +122,7 @@ pub(super) async fn pull_logs(
     if !st
         .faults
         .quotas()
-        .admit(QuotaKind::Read, ls.id, shard.id, 0, ctx.now.nanos())
+        .admit(QuotaKind::Read, ls.id, shard.id, 0, ctx.now)
     {
         return Err(ApiError::new(
             ErrorCode::ShardReadQuotaExceed,
@@ -138,13 +138,9 @@ pub(super) async fn pull_logs(
     let n = batch.groups.len() as u64;
     let next = from + n;
     let raw = proto::log_group_list_from_raw(batch.groups.iter().map(|g| g.bytes.as_ref()));
-    st.faults.quotas().account_bytes(
-        QuotaKind::Read,
-        ls_id,
-        shard.id,
-        raw.len() as u64,
-        ctx.now.nanos(),
-    );
+    st.faults
+        .quotas()
+        .account_bytes(QuotaKind::Read, ls_id, shard.id, raw.len() as u64, ctx.now);
     let kind = if raw.is_empty() {
         CompressType::None
     } else {

@@ -220,7 +220,7 @@ async fn prepare(
     let action = Action::parse(&parts.method, parts.uri.path(), &query, project.is_some())?;
     let fault = if st.faults.active() {
         let info = RequestInfo::of(&action, &query, project.as_deref());
-        st.faults.decide(&info, now.nanos())
+        st.faults.decide(&info, now)
     } else {
         None
     };

@@ -16,6 +16,7 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
+use sls_protocol::types::{ShardId, UnixNanos};
 
 pub use crate::action::Api;
 use crate::action::{Action as ApiAction, ActionKind, Query};
@@ -33,8 +34,8 @@ pub struct RequestInfo {
     pub project: Option<String>,
     /// Logstore.
     pub logstore: Option<String>,
-    /// Shard, when the request names one.
-    pub shard: Option<u32>,
+    /// Shard, when the request names one (a bare number in JSON).
+    pub shard: Option<ShardId>,
     /// Consumer name (heartbeat, checkpoint).
     pub consumer: Option<String>,
 }
@@ -52,7 +53,7 @@ pub struct Matcher {
     /// Logstore.
     pub logstore: Option<String>,
     /// Shard (only requests addressed to a shard by id: PullLogs, GetCursor, …).
-    pub shard: Option<u32>,
+    pub shard: Option<ShardId>,
     /// Consumer name.
     pub consumer: Option<String>,
 }
@@ -294,7 +295,7 @@ impl Faults {
 
     /// Decides what happens to a request. Every matching rule counts it (so `nth` means the
     /// n-th matching request); the first rule that fires acts, later ones do not fire for it.
-    pub fn decide(&self, info: &RequestInfo, now_nanos: i64) -> Option<Decision> {
+    pub fn decide(&self, info: &RequestInfo, now: UnixNanos) -> Option<Decision> {
         let mut st = self.lock();
         st.requests += 1;
         let request = st.requests;
@@ -319,7 +320,7 @@ impl Faults {
                 When::EveryKth(k) => *matched % k == 0,
                 When::Probability(p) => rng.gen_bool(p),
                 When::Window { from, to } => {
-                    let secs = now_nanos.div_euclid(1_000_000_000);
+                    let secs = now.secs();
                     secs >= from && secs < to
                 }
             };
@@ -331,7 +332,7 @@ impl Faults {
         let rule = chosen?;
         journal.push(JournalEntry {
             request,
-            time_ms: now_nanos.div_euclid(1_000_000),
+            time_ms: now.millis(),
             rule: rule.id.clone(),
             info: info.clone(),
             action: rule.action.clone(),
@@ -385,10 +386,11 @@ impl RequestInfo {
     pub fn of(action: &ApiAction, query: &Query, project: Option<&str>) -> RequestInfo {
         // GetCheckPoint names its shard in the query; rules treat it as the request's.
         let shard = match action {
-            ApiAction::GetCheckPoint { .. } => {
-                query.non_empty("shard").and_then(|s| s.parse().ok())
-            }
-            _ => action.shard().map(|s| s.get()),
+            ApiAction::GetCheckPoint { .. } => query
+                .non_empty("shard")
+                .and_then(|s| s.parse().ok())
+                .map(ShardId),
+            _ => action.shard(),
         };
         RequestInfo {
             api: Some(action.kind().api()),
@@ -439,11 +441,11 @@ mod tests {
         let split = info(Method::POST, "/logstores/ls/shards/1", "action=split");
         let merge = info(Method::POST, "/logstores/ls/shards/1", "action=merge");
         assert_eq!(split.api, Some(Api::ShardLifecycle));
-        assert!(f.decide(&merge, 0).is_none());
-        assert!(f.decide(&split, 0).is_some());
+        assert!(f.decide(&merge, UnixNanos(0)).is_none());
+        assert!(f.decide(&split, UnixNanos(0)).is_some());
         f.add(rule("meta", Some(Api::Metadata), None)).unwrap();
         assert!(f
-            .decide(&info(Method::DELETE, "/logstores/ls", ""), 0)
+            .decide(&info(Method::DELETE, "/logstores/ls", ""), UnixNanos(0))
             .is_some());
     }
 
@@ -462,10 +464,12 @@ mod tests {
         };
         f.add(rule(When::Nth(2), None)).unwrap();
         f.add(rule(When::EveryKth(3), Some(1))).unwrap();
-        let fired: Vec<bool> = (0..7).map(|_| f.decide(&hb(), 0).is_some()).collect();
+        let fired: Vec<bool> = (0..7)
+            .map(|_| f.decide(&hb(), UnixNanos(0)).is_some())
+            .collect();
         assert_eq!(fired, vec![false, true, true, false, false, false, false]);
         let put = info(Method::POST, "/logstores/ls/shards/lb", "");
-        assert!(f.decide(&put, 0).is_none(), "matcher");
+        assert!(f.decide(&put, UnixNanos(0)).is_none(), "matcher");
     }
 
     #[test]
@@ -479,7 +483,7 @@ mod tests {
             times: None,
         };
         f.add(rule).unwrap();
-        let at = |secs: i64| f.decide(&hb(), secs * 1_000_000_000).is_some();
+        let at = |secs: i64| f.decide(&hb(), UnixNanos::from_secs(secs)).is_some();
         assert_eq!(
             (at(99), at(100), at(199), at(200)),
             (false, true, true, false)
@@ -500,7 +504,7 @@ mod tests {
             })
             .unwrap();
             for _ in 0..200 {
-                f.decide(&hb(), 0);
+                f.decide(&hb(), UnixNanos(0));
             }
             f.journal().iter().map(|e| e.request).collect::<Vec<_>>()
         };

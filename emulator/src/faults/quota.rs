@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
+use sls_protocol::types::{ShardId, UnixNanos};
 
 /// How quotas act.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +68,7 @@ struct Window {
 #[derive(Debug, Default)]
 struct State {
     status: QuotaStatus,
-    windows: HashMap<(u64, u32, QuotaKind), Window>,
+    windows: HashMap<(u64, ShardId, QuotaKind), Window>,
 }
 
 /// Per-shard quota accounting.
@@ -108,14 +109,14 @@ impl Quotas {
         &self,
         kind: QuotaKind,
         logstore_id: u64,
-        shard: u32,
+        shard: ShardId,
         bytes: u64,
-        now_nanos: i64,
+        now: UnixNanos,
     ) -> bool {
         if !self.active.load(Ordering::Relaxed) {
             return true;
         }
-        let second = now_nanos.div_euclid(1_000_000_000);
+        let second = now.secs();
         let mut st = self.lock();
         let cfg = st.status.config.clone();
         let (max_bytes, max_requests) = match kind {
@@ -144,7 +145,7 @@ impl Quotas {
             tracing::warn!(
                 ?kind,
                 logstore_id,
-                shard,
+                shard = shard.get(),
                 "shard quota exceeded (soft mode: served)"
             );
             match kind {
@@ -161,14 +162,14 @@ impl Quotas {
         &self,
         kind: QuotaKind,
         logstore_id: u64,
-        shard: u32,
+        shard: ShardId,
         bytes: u64,
-        now_nanos: i64,
+        now: UnixNanos,
     ) {
         if !self.active.load(Ordering::Relaxed) {
             return;
         }
-        let second = now_nanos.div_euclid(1_000_000_000);
+        let second = now.secs();
         let mut st = self.lock();
         let w = st.windows.entry((logstore_id, shard, kind)).or_default();
         if w.second == second {
@@ -184,7 +185,10 @@ mod tests {
     #[test]
     fn hard_limits_refuse_and_soft_limits_count() {
         let q = Quotas::default();
-        assert!(q.admit(QuotaKind::Write, 1, 0, 10, 0), "off by default");
+        assert!(
+            q.admit(QuotaKind::Write, 1, ShardId(0), 10, UnixNanos(0)),
+            "off by default"
+        );
         q.set(QuotaConfig {
             mode: QuotaMode::Hard,
             write_requests_per_sec: Some(2),
@@ -193,20 +197,29 @@ mod tests {
         let s = 1_000_000_000;
         assert_eq!(
             (0..3)
-                .map(|_| q.admit(QuotaKind::Write, 1, 0, 10, s))
+                .map(|_| q.admit(QuotaKind::Write, 1, ShardId(0), 10, UnixNanos(s)))
                 .collect::<Vec<_>>(),
             vec![true, true, false]
         );
-        assert!(q.admit(QuotaKind::Write, 1, 1, 10, s), "per shard");
-        assert!(q.admit(QuotaKind::Write, 1, 0, 10, 2 * s), "next second");
+        assert!(
+            q.admit(QuotaKind::Write, 1, ShardId(1), 10, UnixNanos(s)),
+            "per shard"
+        );
+        assert!(
+            q.admit(QuotaKind::Write, 1, ShardId(0), 10, UnixNanos(2 * s)),
+            "next second"
+        );
         assert_eq!(q.status().write_exceeded, 1);
         q.set(QuotaConfig {
             mode: QuotaMode::Soft,
             write_bytes_per_sec: Some(15),
             ..QuotaConfig::default()
         });
-        assert!(q.admit(QuotaKind::Write, 1, 0, 10, s));
-        assert!(q.admit(QuotaKind::Write, 1, 0, 10, s), "soft: served");
+        assert!(q.admit(QuotaKind::Write, 1, ShardId(0), 10, UnixNanos(s)));
+        assert!(
+            q.admit(QuotaKind::Write, 1, ShardId(0), 10, UnixNanos(s)),
+            "soft: served"
+        );
         assert_eq!(q.status().write_exceeded, 1);
     }
 }

@@ -13,14 +13,17 @@
 //! IO or reads a clock: callers pass `now`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use sls_protocol::types::{ShardId, UnixNanos};
 
 /// A shard as the assignment rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShardNode {
     /// Shard id.
-    pub id: u32,
+    pub id: ShardId,
     /// Parents (the shard it was split from, or the two it was merged from).
-    pub parents: Vec<u32>,
+    pub parents: Vec<ShardId>,
     /// Readonly and its checkpoint reached its end (or it was deleted): nothing left to consume.
     pub finished: bool,
     /// The group has started on it (an owner or a checkpoint), so it never goes back to waiting.
@@ -29,13 +32,13 @@ pub struct ShardNode {
 
 /// The shards a group may assign: not finished, and, when `ordered`, not waiting for an
 /// unfinished ancestor (transitively; ancestors that are not known any more count as finished).
-pub fn assignable_shards(shards: &[ShardNode], ordered: bool) -> BTreeSet<u32> {
-    let by_id: BTreeMap<u32, &ShardNode> = shards.iter().map(|s| (s.id, s)).collect();
+pub fn assignable_shards(shards: &[ShardNode], ordered: bool) -> BTreeSet<ShardId> {
+    let by_id: BTreeMap<ShardId, &ShardNode> = shards.iter().map(|s| (s.id, s)).collect();
     let waits = |s: &ShardNode| -> bool {
         if !ordered || s.started {
             return false;
         }
-        let mut stack: Vec<u32> = s.parents.clone();
+        let mut stack: Vec<ShardId> = s.parents.clone();
         let mut seen = BTreeSet::new();
         while let Some(p) = stack.pop() {
             if !seen.insert(p) {
@@ -67,8 +70,8 @@ pub enum HeartbeatError {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Consumer {
-    last_seen: i64,
-    claims: BTreeSet<u32>,
+    last_seen: UnixNanos,
+    claims: BTreeSet<ShardId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,17 +88,17 @@ struct Ownership {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupState {
     consumers: BTreeMap<String, Consumer>,
-    owners: BTreeMap<u32, Ownership>,
+    owners: BTreeMap<ShardId, Ownership>,
 }
 
 impl GroupState {
-    /// Removes consumers not seen for more than `timeout_nanos`; their shards become free, and
+    /// Removes consumers not seen for more than `timeout`; their shards become free, and
     /// transfers to them are cancelled.
-    pub fn expire(&mut self, now: i64, timeout_nanos: i64) {
+    pub fn expire(&mut self, now: UnixNanos, timeout: Duration) {
         let dead: BTreeSet<String> = self
             .consumers
             .iter()
-            .filter(|(_, c)| now.saturating_sub(c.last_seen) > timeout_nanos)
+            .filter(|(_, c)| now > c.last_seen.saturating_add(timeout))
             .map(|(n, _)| n.clone())
             .collect();
         for name in &dead {
@@ -115,12 +118,12 @@ impl GroupState {
     }
 
     /// Whether `consumer` holds `shard` (owns it, in transfer included): it may checkpoint it.
-    pub fn holds(&self, consumer: &str, shard: u32) -> bool {
+    pub fn holds(&self, consumer: &str, shard: ShardId) -> bool {
         self.owners.get(&shard).is_some_and(|o| o.owner == consumer)
     }
 
     /// The current owner of a shard.
-    pub fn owner(&self, shard: u32) -> Option<&str> {
+    pub fn owner(&self, shard: ShardId) -> Option<&str> {
         self.owners.get(&shard).map(|o| o.owner.as_str())
     }
 
@@ -150,13 +153,13 @@ impl GroupState {
     pub fn heartbeat(
         &mut self,
         consumer: &str,
-        claims: BTreeSet<u32>,
-        assignable: &BTreeSet<u32>,
-        now: i64,
-        timeout_nanos: i64,
+        claims: BTreeSet<ShardId>,
+        assignable: &BTreeSet<ShardId>,
+        now: UnixNanos,
+        timeout: Duration,
         rejoin_with_claims: bool,
-    ) -> Result<Vec<u32>, HeartbeatError> {
-        self.expire(now, timeout_nanos);
+    ) -> Result<Vec<ShardId>, HeartbeatError> {
+        self.expire(now, timeout);
         if !self.consumers.contains_key(consumer) && !claims.is_empty() && !rejoin_with_claims {
             return Err(HeartbeatError::UnknownConsumerWithClaims(
                 consumer.to_string(),
@@ -186,8 +189,8 @@ impl GroupState {
 
     /// Shards the consumer was told about and no longer claims: a finished transfer moves to the
     /// next owner, anything else becomes free.
-    fn apply_releases(&mut self, consumer: &str, claims: &BTreeSet<u32>) {
-        let released: Vec<u32> = self
+    fn apply_releases(&mut self, consumer: &str, claims: &BTreeSet<ShardId>) {
+        let released: Vec<ShardId> = self
             .owners
             .iter()
             .filter(|(s, o)| o.owner == consumer && o.told && !claims.contains(s))
@@ -215,7 +218,12 @@ impl GroupState {
 
     /// A claimed, free shard that nobody else claims is the consumer's again (it is evidently
     /// consuming it, e.g. after a lost answer or an emulator restart).
-    fn adopt_claims(&mut self, consumer: &str, claims: &BTreeSet<u32>, assignable: &BTreeSet<u32>) {
+    fn adopt_claims(
+        &mut self,
+        consumer: &str,
+        claims: &BTreeSet<ShardId>,
+        assignable: &BTreeSet<ShardId>,
+    ) {
         for &shard in claims {
             if assignable.contains(&shard)
                 && !self.owners.contains_key(&shard)
@@ -234,7 +242,7 @@ impl GroupState {
         }
     }
 
-    fn claimed_by_other(&self, shard: u32, consumer: &str) -> bool {
+    fn claimed_by_other(&self, shard: ShardId, consumer: &str) -> bool {
         self.consumers
             .iter()
             .any(|(n, c)| n != consumer && c.claims.contains(&shard))
@@ -242,12 +250,12 @@ impl GroupState {
 
     /// Gives free shards to the least loaded consumers, then moves shards (by transfer) from
     /// consumers above their share to those below, until counts differ by at most one.
-    fn rebalance(&mut self, assignable: &BTreeSet<u32>) {
+    fn rebalance(&mut self, assignable: &BTreeSet<ShardId>) {
         if self.consumers.is_empty() {
             return;
         }
         let targets = self.targets(assignable.len());
-        let free: Vec<u32> = assignable
+        let free: Vec<ShardId> = assignable
             .iter()
             .copied()
             .filter(|s| !self.owners.contains_key(s))
@@ -347,22 +355,27 @@ mod tests {
     use proptest::prelude::*;
 
     const SEC: i64 = 1_000_000_000;
-    const TIMEOUT: i64 = 10 * SEC;
+    const TIMEOUT_NANOS: i64 = 10 * SEC;
+    const TIMEOUT: Duration = Duration::from_secs(10);
 
-    fn set(v: &[u32]) -> BTreeSet<u32> {
-        v.iter().copied().collect()
+    fn set(v: &[u32]) -> BTreeSet<ShardId> {
+        v.iter().copied().map(ShardId).collect()
+    }
+
+    fn ids(v: &[u32]) -> Vec<ShardId> {
+        v.iter().copied().map(ShardId).collect()
     }
 
     #[test]
     fn three_consumers_on_ten_shards_converge_to_3_3_4() {
-        let all: BTreeSet<u32> = (0..10).collect();
+        let all: BTreeSet<ShardId> = (0..10).map(ShardId).collect();
         let mut g = GroupState::default();
-        let mut held: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+        let mut held: BTreeMap<&str, BTreeSet<ShardId>> = BTreeMap::new();
         for round in 0..6 {
             for c in ["a", "b", "c"] {
                 let claims = held.get(c).cloned().unwrap_or_default();
                 let answer = g
-                    .heartbeat(c, claims, &all, round * SEC, TIMEOUT, false)
+                    .heartbeat(c, claims, &all, UnixNanos(round * SEC), TIMEOUT, false)
                     .unwrap();
                 held.insert(c, answer.into_iter().collect());
             }
@@ -370,7 +383,7 @@ mod tests {
         let mut counts: Vec<usize> = held.values().map(BTreeSet::len).collect();
         counts.sort();
         assert_eq!(counts, vec![3, 3, 4]);
-        let union: BTreeSet<u32> = held.values().flatten().copied().collect();
+        let union: BTreeSet<ShardId> = held.values().flatten().copied().collect();
         assert_eq!(union, all);
     }
 
@@ -379,44 +392,45 @@ mod tests {
         let all = set(&[0, 1]);
         let mut g = GroupState::default();
         assert_eq!(
-            g.heartbeat("a", set(&[]), &all, 0, TIMEOUT, false).unwrap(),
-            vec![0, 1]
+            g.heartbeat("a", set(&[]), &all, UnixNanos(0), TIMEOUT, false)
+                .unwrap(),
+            ids(&[0, 1])
         );
         // b joins: nothing free, shard 1 goes into transfer.
         assert_eq!(
-            g.heartbeat("b", set(&[]), &all, SEC, TIMEOUT, false)
+            g.heartbeat("b", set(&[]), &all, UnixNanos(SEC), TIMEOUT, false)
                 .unwrap(),
-            Vec::<u32>::new()
+            Vec::<ShardId>::new()
         );
         // a is told to give up shard 1 but still holds it (and may checkpoint it).
         assert_eq!(
-            g.heartbeat("a", set(&[0, 1]), &all, 2 * SEC, TIMEOUT, false)
+            g.heartbeat("a", set(&[0, 1]), &all, UnixNanos(2 * SEC), TIMEOUT, false)
                 .unwrap(),
-            vec![0]
+            ids(&[0])
         );
-        assert!(g.holds("a", 1));
+        assert!(g.holds("a", ShardId(1)));
         // While a still lists it, b does not get it.
         assert_eq!(
-            g.heartbeat("b", set(&[]), &all, 3 * SEC, TIMEOUT, false)
+            g.heartbeat("b", set(&[]), &all, UnixNanos(3 * SEC), TIMEOUT, false)
                 .unwrap(),
-            Vec::<u32>::new()
+            Vec::<ShardId>::new()
         );
         assert_eq!(
-            g.heartbeat("a", set(&[0, 1]), &all, 4 * SEC, TIMEOUT, false)
+            g.heartbeat("a", set(&[0, 1]), &all, UnixNanos(4 * SEC), TIMEOUT, false)
                 .unwrap(),
-            vec![0]
+            ids(&[0])
         );
         // a lets go; b gets it at its next heartbeat.
         assert_eq!(
-            g.heartbeat("a", set(&[0]), &all, 5 * SEC, TIMEOUT, false)
+            g.heartbeat("a", set(&[0]), &all, UnixNanos(5 * SEC), TIMEOUT, false)
                 .unwrap(),
-            vec![0]
+            ids(&[0])
         );
-        assert!(g.holds("b", 1));
+        assert!(g.holds("b", ShardId(1)));
         assert_eq!(
-            g.heartbeat("b", set(&[]), &all, 6 * SEC, TIMEOUT, false)
+            g.heartbeat("b", set(&[]), &all, UnixNanos(6 * SEC), TIMEOUT, false)
                 .unwrap(),
-            vec![1]
+            ids(&[1])
         );
     }
 
@@ -424,10 +438,12 @@ mod tests {
     fn silent_consumers_expire_and_cannot_claim_without_rejoining() {
         let all = set(&[0, 1, 2]);
         let mut g = GroupState::default();
-        g.heartbeat("a", set(&[]), &all, 0, TIMEOUT, false).unwrap();
-        g.heartbeat("b", set(&[]), &all, 0, TIMEOUT, false).unwrap();
+        g.heartbeat("a", set(&[]), &all, UnixNanos(0), TIMEOUT, false)
+            .unwrap();
+        g.heartbeat("b", set(&[]), &all, UnixNanos(0), TIMEOUT, false)
+            .unwrap();
         let a = g
-            .heartbeat("a", set(&[0, 1, 2]), &all, SEC, TIMEOUT, false)
+            .heartbeat("a", set(&[0, 1, 2]), &all, UnixNanos(SEC), TIMEOUT, false)
             .unwrap();
         // b goes silent; a keeps beating and gets everything once b's timeout has passed.
         let a = g
@@ -435,30 +451,39 @@ mod tests {
                 "a",
                 a.iter().copied().collect(),
                 &all,
-                TIMEOUT / 2,
+                UnixNanos(TIMEOUT_NANOS / 2),
                 TIMEOUT,
                 false,
             )
             .unwrap();
-        let t = TIMEOUT + 1;
+        let t = TIMEOUT_NANOS + 1;
         let a2 = g
-            .heartbeat("a", a.iter().copied().collect(), &all, t, TIMEOUT, false)
+            .heartbeat(
+                "a",
+                a.iter().copied().collect(),
+                &all,
+                UnixNanos(t),
+                TIMEOUT,
+                false,
+            )
             .unwrap();
-        assert_eq!(a2, vec![0, 1, 2]);
+        assert_eq!(a2, ids(&[0, 1, 2]));
         assert!(!g.is_alive("b"));
         assert_eq!(
-            g.heartbeat("b", set(&[2]), &all, t, TIMEOUT, false),
+            g.heartbeat("b", set(&[2]), &all, UnixNanos(t), TIMEOUT, false),
             Err(HeartbeatError::UnknownConsumerWithClaims("b".into()))
         );
-        assert!(g.heartbeat("b", set(&[]), &all, t, TIMEOUT, false).is_ok());
+        assert!(g
+            .heartbeat("b", set(&[]), &all, UnixNanos(t), TIMEOUT, false)
+            .is_ok());
     }
 
     #[test]
     fn ordered_children_wait_for_every_ancestor() {
         // 0 splits into 3 and 4; 4 and 5 merge into 6 (the Java README's example).
         let node = |id, parents: &[u32], finished| ShardNode {
-            id,
-            parents: parents.to_vec(),
+            id: ShardId(id),
+            parents: ids(parents),
             finished,
             started: false,
         };
@@ -493,7 +518,7 @@ mod tests {
             1 => Just(Op::Join),
             8 => (0usize..8).prop_map(Op::Beat),
             1 => (0usize..8).prop_map(Op::Kill),
-            2 => (0i64..(2 * TIMEOUT)).prop_map(Op::Tick),
+            2 => (0i64..(2 * TIMEOUT_NANOS)).prop_map(Op::Tick),
         ]
     }
 
@@ -502,15 +527,15 @@ mod tests {
     #[derive(Debug, Default)]
     struct Client {
         alive: bool,
-        consuming: BTreeSet<u32>,
-        releasing: BTreeMap<u32, u8>,
+        consuming: BTreeSet<ShardId>,
+        releasing: BTreeMap<ShardId, u8>,
     }
 
     struct Sim {
         g: GroupState,
         clients: Vec<Client>,
         now: i64,
-        shards: BTreeSet<u32>,
+        shards: BTreeSet<ShardId>,
     }
 
     impl Sim {
@@ -534,7 +559,7 @@ mod tests {
                 &Self::name(i),
                 claims.clone(),
                 &self.shards,
-                self.now,
+                UnixNanos(self.now),
                 TIMEOUT,
                 false,
             ) {
@@ -546,7 +571,7 @@ mod tests {
                     return Ok(());
                 }
             };
-            let answer: BTreeSet<u32> = answer.into_iter().collect();
+            let answer: BTreeSet<ShardId> = answer.into_iter().collect();
             for s in claims.difference(&answer) {
                 c.releasing.entry(*s).or_insert(slow);
             }
@@ -554,7 +579,7 @@ mod tests {
             // Safety: nobody the server considers alive consumes what this one was given.
             for (j, other) in self.clients.iter().enumerate() {
                 if j != i && self.g.is_alive(&Self::name(j)) {
-                    let both: Vec<&u32> = answer.intersection(&other.consuming).collect();
+                    let both: Vec<&ShardId> = answer.intersection(&other.consuming).collect();
                     prop_assert!(
                         both.is_empty(),
                         "c{i} given {both:?} still consumed by c{j}"
@@ -574,7 +599,7 @@ mod tests {
             ops in proptest::collection::vec(op(), 1..120),
             slow in 0u8..3,
         ) {
-            let mut sim = Sim { g: GroupState::default(), clients: Vec::new(), now: 0, shards: (0..n_shards).collect() };
+            let mut sim = Sim { g: GroupState::default(), clients: Vec::new(), now: 0, shards: (0..n_shards).map(ShardId).collect() };
             for op in ops {
                 match op {
                     Op::Join if sim.clients.len() < 8 => sim.clients.push(Client { alive: true, ..Default::default() }),
@@ -594,7 +619,7 @@ mod tests {
             }
             // Quiet period: the living beat every second for longer than the timeout.
             let living: Vec<usize> = (0..sim.clients.len()).filter(|i| sim.clients[*i].alive).collect();
-            for _ in 0..(TIMEOUT / SEC + 3 * i64::from(n_shards) + 10) {
+            for _ in 0..(TIMEOUT_NANOS / SEC + 3 * i64::from(n_shards) + 10) {
                 sim.now += SEC;
                 for &i in &living {
                     sim.beat(i, slow)?;
@@ -609,7 +634,7 @@ mod tests {
             prop_assert!(max - min <= 1, "unbalanced: {:?}", loads);
             prop_assert_eq!(loads.values().sum::<usize>(), n_shards as usize, "every shard owned");
             for &i in &living {
-                let owned: BTreeSet<u32> = sim.shards.iter().copied().filter(|s| sim.g.holds(&Sim::name(i), *s)).collect();
+                let owned: BTreeSet<ShardId> = sim.shards.iter().copied().filter(|s| sim.g.holds(&Sim::name(i), *s)).collect();
                 prop_assert_eq!(&sim.clients[i].consuming, &owned);
             }
         }
@@ -624,8 +649,8 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, ps)| ShardNode {
-                    id: i as u32,
-                    parents: ps.iter().copied().filter(|p| (*p as usize) < i).collect(),
+                    id: ShardId(i as u32),
+                    parents: ps.iter().copied().filter(|p| (*p as usize) < i).map(ShardId).collect(),
                     finished: finished[i],
                     started: false,
                 })
@@ -638,7 +663,7 @@ mod tests {
                 prop_assert!(!s.finished);
                 let mut stack = s.parents.clone();
                 while let Some(p) = stack.pop() {
-                    let node = &shards[p as usize];
+                    let node = &shards[p.get() as usize];
                     prop_assert!(node.finished, "shard {} assignable with unfinished ancestor {}", s.id, p);
                     stack.extend(node.parents.iter().copied());
                 }

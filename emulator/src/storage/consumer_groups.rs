@@ -8,6 +8,7 @@
 //! consumer with claims gets `NotExistConsumerWithBody` like on SLS.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sls_protocol::types::{Cursor, ShardId, UnixNanos};
@@ -54,7 +55,7 @@ pub enum CheckpointError {
         /// The consumer.
         consumer: String,
         /// The shard.
-        shard: u32,
+        shard: ShardId,
     },
     /// The checkpoint is not base64.
     #[error("checkpoint {0:?} is not base64")]
@@ -66,18 +67,18 @@ pub enum CheckpointError {
 pub(super) struct GroupRuntime {
     config: ConsumerGroup,
     state: GroupState,
-    checkpoints: BTreeMap<u32, Checkpoint>,
+    checkpoints: BTreeMap<ShardId, Checkpoint>,
     /// Loaded from disk: consumers may rejoin with claims until `grace_until`.
     restored: bool,
-    grace_until: Option<i64>,
+    grace_until: Option<UnixNanos>,
 }
 
 fn group_key(ls: u64, name: &str) -> Vec<u8> {
     format!("cg/{ls}/{name}").into_bytes()
 }
 
-fn checkpoint_key(ls: u64, name: &str, shard: u32) -> Vec<u8> {
-    format!("cp/{ls}/{name}/{shard:010}").into_bytes()
+fn checkpoint_key(ls: u64, name: &str, shard: ShardId) -> Vec<u8> {
+    format!("cp/{ls}/{name}/{:010}", shard.get()).into_bytes()
 }
 
 /// Loads every group of a logstore.
@@ -92,7 +93,8 @@ pub(super) fn load(meta: &sled::Tree, ls: u64) -> Result<BTreeMap<String, GroupR
             let (ck, cv) = cp?;
             let shard = std::str::from_utf8(&ck[prefix.len()..])
                 .ok()
-                .and_then(|s| s.parse::<u32>().ok());
+                .and_then(|s| s.parse::<u32>().ok())
+                .map(ShardId);
             if let Some(shard) = shard {
                 checkpoints.insert(shard, from_json(&ck, &cv)?);
             }
@@ -126,7 +128,7 @@ pub(super) fn remove_shard_checkpoints(
     batch: &mut sled::Batch,
     ls: u64,
     groups: &BTreeMap<String, GroupRuntime>,
-    shard: u32,
+    shard: ShardId,
 ) {
     for name in groups.keys() {
         batch.remove(checkpoint_key(ls, name, shard));
@@ -134,7 +136,7 @@ pub(super) fn remove_shard_checkpoints(
 }
 
 /// Forgets every group's checkpoint of `shard` in memory (after the batch above).
-pub(super) fn forget_shard(groups: &mut BTreeMap<String, GroupRuntime>, shard: u32) {
+pub(super) fn forget_shard(groups: &mut BTreeMap<String, GroupRuntime>, shard: ShardId) {
     for g in groups.values_mut() {
         g.checkpoints.remove(&shard);
     }
@@ -152,12 +154,12 @@ fn is_base64(s: &str) -> bool {
 }
 
 impl GroupRuntime {
-    fn timeout_nanos(&self) -> i64 {
-        i64::from(self.config.timeout) * 1_000_000_000
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(u64::from(self.config.timeout))
     }
 
     /// The shards this group may assign now.
-    fn assignable(&self, ls: &Logstore) -> BTreeSet<u32> {
+    fn assignable(&self, ls: &Logstore) -> BTreeSet<ShardId> {
         let nodes: Vec<ShardNode> = ls
             .shards()
             .iter()
@@ -306,24 +308,20 @@ impl Store {
         claims: BTreeSet<ShardId>,
         now: UnixNanos,
     ) -> Result<Vec<ShardId>> {
-        let now_nanos = now.nanos();
         self.with_group(project, logstore, group, |ls, g| {
-            let existing: BTreeSet<u32> = ls.shards().iter().map(|s| s.id).collect();
-            let claims: BTreeSet<u32> = claims
-                .iter()
-                .map(|c| c.0)
+            let existing: BTreeSet<ShardId> = ls.shards().iter().map(|s| s.id).collect();
+            let claims: BTreeSet<ShardId> = claims
+                .into_iter()
                 .filter(|c| existing.contains(c))
                 .collect();
-            let timeout = g.timeout_nanos();
+            let timeout = g.timeout();
             if g.restored && g.grace_until.is_none() {
-                g.grace_until = Some(now_nanos.saturating_add(timeout));
+                g.grace_until = Some(now.saturating_add(timeout));
             }
-            let rejoin = g.grace_until.is_some_and(|t| now_nanos < t);
+            let rejoin = g.grace_until.is_some_and(|t| now < t);
             let assignable = g.assignable(ls);
-            let answer =
-                g.state
-                    .heartbeat(consumer, claims, &assignable, now_nanos, timeout, rejoin)?;
-            Ok(answer.into_iter().map(ShardId).collect())
+            Ok(g.state
+                .heartbeat(consumer, claims, &assignable, now, timeout, rejoin)?)
         })
     }
 
@@ -341,14 +339,13 @@ impl Store {
         checkpoint: &str,
         now: UnixNanos,
     ) -> Result<()> {
-        let (ShardId(shard), now_nanos) = (shard, now.nanos());
         self.with_group(project, logstore, group, |ls, g| {
-            ls.shard(ShardId(shard))?;
+            ls.shard(shard)?;
             if !is_base64(checkpoint) {
                 return Err(CheckpointError::InvalidCheckpoint(checkpoint.to_string()).into());
             }
             if !force {
-                g.state.expire(now_nanos, g.timeout_nanos());
+                g.state.expire(now, g.timeout());
                 if consumer.is_empty() || !g.state.is_alive(consumer) {
                     return Err(CheckpointError::ConsumerNotExist(consumer.to_string()).into());
                 }
@@ -362,7 +359,7 @@ impl Store {
             }
             let cp = Checkpoint {
                 checkpoint: checkpoint.to_string(),
-                update_time_us: now_nanos.div_euclid(1_000),
+                update_time_us: now.micros(),
                 consumer: consumer.to_string(),
             };
             self.inner
@@ -387,10 +384,10 @@ impl Store {
             Ok(ls
                 .shards()
                 .iter()
-                .filter(|s| shard.is_none_or(|id| id.0 == s.id))
+                .filter(|s| shard.is_none_or(|id| id == s.id))
                 .map(|s| {
                     let cp = g.checkpoints.get(&s.id).cloned().unwrap_or_default();
-                    (ShardId(s.id), cp)
+                    (s.id, cp)
                 })
                 .collect())
         })
@@ -412,7 +409,7 @@ impl Store {
                 .collect();
             for s in ls.shards() {
                 if let Some(o) = g.state.owner(s.id) {
-                    out.entry(o.to_string()).or_default().push(ShardId(s.id));
+                    out.entry(o.to_string()).or_default().push(s.id);
                 }
             }
             Ok(out)
@@ -430,7 +427,7 @@ mod tests {
     const NOW: i64 = 1_700_000_000_000_000_000;
 
     /// Whether group `g` has a checkpoint for `shard`, (in sled, in memory).
-    fn has_checkpoint(store: &Store, ls: &Logstore, g: &str, shard: u32) -> (bool, bool) {
+    fn has_checkpoint(store: &Store, ls: &Logstore, g: &str, shard: ShardId) -> (bool, bool) {
         let on_disk = store
             .inner
             .meta
@@ -476,13 +473,13 @@ mod tests {
             .unwrap();
         let child = children[1].id;
         let cp = encode_cursor(NOW);
-        for (g, shard) in [("g1", 0), ("g2", 0), ("g2", child)] {
+        for (g, shard) in [("g1", ShardId(0)), ("g2", ShardId(0)), ("g2", child)] {
             store
-                .update_checkpoint("p", "l", g, "", true, ShardId(shard), &cp, UnixNanos(NOW))
+                .update_checkpoint("p", "l", g, "", true, shard, &cp, UnixNanos(NOW))
                 .await
                 .unwrap();
         }
-        let floor = records::floor_key(ls.id, 0);
+        let floor = records::floor_key(ls.id, ShardId(0));
         store
             .inner
             .meta
@@ -499,15 +496,26 @@ mod tests {
         let stored = store.inner.meta.get(&key).unwrap().unwrap();
         let stored: LogstoreRecord = from_json(&key, &stored).unwrap();
         assert_eq!(stored.shards, ls.record().shards, "sled and memory agree");
-        assert!(stored.shards.iter().all(|s| s.id != 0));
-        assert_eq!(ls.tree.range(super::super::logs::shard_range(0)).count(), 0);
+        assert!(stored.shards.iter().all(|s| s.id != ShardId(0)));
+        assert_eq!(
+            ls.tree
+                .range(super::super::logs::shard_range(ShardId(0)))
+                .count(),
+            0
+        );
         assert!(!store.inner.meta.contains_key(&floor).unwrap());
-        assert_eq!(has_checkpoint(&store, &ls, "g1", 0), (false, false));
-        assert_eq!(has_checkpoint(&store, &ls, "g2", 0), (false, false));
+        assert_eq!(
+            has_checkpoint(&store, &ls, "g1", ShardId(0)),
+            (false, false)
+        );
+        assert_eq!(
+            has_checkpoint(&store, &ls, "g2", ShardId(0)),
+            (false, false)
+        );
         assert_eq!(has_checkpoint(&store, &ls, "g2", child), (true, true));
         // Readwrite shards stay.
         assert!(matches!(
-            store.delete_shard("p", "l", ShardId(child)).await,
+            store.delete_shard("p", "l", child).await,
             Err(StorageError::InvalidShardOperation(_))
         ));
     }

@@ -30,9 +30,9 @@ pub struct ReadBatch {
 
 const HEADER: usize = 4;
 
-fn key(shard: u32, seq: u64) -> [u8; 12] {
+fn key(shard: ShardId, seq: u64) -> [u8; 12] {
     let mut k = [0u8; 12];
-    k[..4].copy_from_slice(&shard.to_be_bytes());
+    k[..4].copy_from_slice(&shard.get().to_be_bytes());
     k[4..].copy_from_slice(&seq.to_be_bytes());
     k
 }
@@ -40,14 +40,14 @@ fn key(shard: u32, seq: u64) -> [u8; 12] {
 /// First four bytes of every sequence-id record: no shard has this id (see `close_and_add`), so
 /// the records sort after every shard's data and no shard range (reads, deletes, positions)
 /// ever covers them.
-pub(super) const SEQID_PREFIX: u32 = u32::MAX;
+pub(super) const SEQID_PREFIX: ShardId = ShardId(u32::MAX);
 
 /// The record of the last sequence id stored for a hash key. It lives in the logstore's data
 /// tree, keyed by hash key and not by shard, so it stays valid across splits and merges (the
 /// key's next shard sees it) and goes with the tree when the logstore is deleted.
 fn seqid_key(hash_key: u128) -> [u8; 20] {
     let mut k = [0u8; 20];
-    k[..4].copy_from_slice(&SEQID_PREFIX.to_be_bytes());
+    k[..4].copy_from_slice(&SEQID_PREFIX.get().to_be_bytes());
     k[4..].copy_from_slice(&hash_key.to_be_bytes());
     k
 }
@@ -78,7 +78,7 @@ struct Write<'a> {
 }
 
 /// Every key of one shard.
-pub(super) fn shard_range(shard: u32) -> std::ops::RangeInclusive<[u8; 12]> {
+pub(super) fn shard_range(shard: ShardId) -> std::ops::RangeInclusive<[u8; 12]> {
     key(shard, 0)..=key(shard, u64::MAX)
 }
 
@@ -86,14 +86,14 @@ pub(super) fn shard_range(shard: u32) -> std::ops::RangeInclusive<[u8; 12]> {
 /// shard's metadata and its data leaves behind. One seek per shard present in the tree.
 pub(super) fn remove_unknown_shards(
     tree: &sled::Tree,
-    known: &std::collections::BTreeSet<u32>,
+    known: &std::collections::BTreeSet<ShardId>,
 ) -> Result<()> {
-    let mut from = key(0, 0);
+    let mut from = key(ShardId(0), 0);
     while let Some((k, _)) = tree.range(from..).next().transpose()? {
         let Some(shard) = k
             .get(..4)
             .and_then(|b| b.try_into().ok())
-            .map(u32::from_be_bytes)
+            .map(|b| ShardId(u32::from_be_bytes(b)))
         else {
             break;
         };
@@ -101,16 +101,16 @@ pub(super) fn remove_unknown_shards(
             break;
         }
         if !known.contains(&shard) {
-            tracing::info!(shard, "removing the data of a deleted shard");
+            tracing::info!(shard = shard.get(), "removing the data of a deleted shard");
             remove_shard_data(tree, shard)?;
         }
-        from = key(shard + 1, 0);
+        from = key(ShardId(shard.get() + 1), 0);
     }
     Ok(())
 }
 
 /// Removes every LogGroup of one shard, in one batch.
-pub(super) fn remove_shard_data(tree: &sled::Tree, shard: u32) -> sled::Result<()> {
+pub(super) fn remove_shard_data(tree: &sled::Tree, shard: ShardId) -> sled::Result<()> {
     let mut batch = sled::Batch::default();
     for item in tree.range(shard_range(shard)) {
         batch.remove(item?.0);
@@ -145,7 +145,7 @@ pub(super) fn scan_positions(
     meta: &sled::Tree,
     tree: &sled::Tree,
     logstore_id: u64,
-    shard: u32,
+    shard: ShardId,
 ) -> Result<(u64, u64, u32)> {
     let fk = floor_key(logstore_id, shard);
     let floor = match meta.get(&fk)? {
@@ -310,7 +310,7 @@ impl Store {
                 Attempt::Stored(seq) => break seq,
                 Attempt::Closed if reroutes < MAX_REROUTES => {
                     reroutes += 1;
-                    tracing::debug!(shard = shard.id, "write re-routed: its shard was closed");
+                    tracing::debug!(shard = shard.id.get(), "write re-routed: its shard was closed");
                     shard = ls.pick(key)?;
                 }
                 Attempt::Closed => {
@@ -325,7 +325,7 @@ impl Store {
         // before ours, so the sync that covered ours covered it too.
         shard.visible.fetch_max(seq + 1, Ordering::AcqRel);
         Ok(PutOutcome {
-            shard: ShardId(shard.id),
+            shard: shard.id,
             seq,
         })
     }
@@ -339,7 +339,7 @@ impl Store {
         if st.status != ShardStatus::Readwrite {
             return Ok(Attempt::Closed);
         }
-        let sid = ShardId(shard.id);
+        let sid = shard.id;
         if !w.admit.admit(ls.id, sid, w.bytes, w.now) {
             return Err(StorageError::WriteQuotaExceeded(sid));
         }
@@ -510,9 +510,9 @@ mod tests {
     }
 
     /// Every LogGroup stored in a shard.
-    fn stored(store: &Store, shard: u32) -> Vec<Vec<u8>> {
+    fn stored(store: &Store, shard: ShardId) -> Vec<Vec<u8>> {
         let ls = store.logstore("p", "l").unwrap();
-        let sh = ls.shard(ShardId(shard)).unwrap();
+        let sh = ls.shard(shard).unwrap();
         let batch = store.read(&ls, &sh, 0, u64::MAX, 1000, usize::MAX).unwrap();
         batch.groups.iter().map(|g| g.bytes.to_vec()).collect()
     }
@@ -530,10 +530,10 @@ mod tests {
         put(&store, KEY, 7, b"c").await.unwrap();
         assert!(is_refused(put(&store, KEY, 6, b"gap filler").await, 7));
         put(&store, other, 1, b"d").await.unwrap();
-        assert_eq!(stored(&store, 0), [b"a", b"b", b"c", b"d"]);
+        assert_eq!(stored(&store, ShardId(0)), [b"a", b"b", b"c", b"d"]);
         // Ids never go past the sequence-id records into shard data, nor the reverse.
         let ls = store.logstore("p", "l").unwrap();
-        assert_eq!(ls.tree.range(shard_range(0)).count(), 4);
+        assert_eq!(ls.tree.range(shard_range(ShardId(0))).count(), 4);
         assert_eq!(ls.tree.len(), 6);
     }
 
@@ -580,7 +580,7 @@ mod tests {
         store.delete_shard("p", "l", ShardId(0)).await.unwrap();
         assert!(is_refused(put(&store, KEY, 11, b"replay").await, 11));
         let merged = store
-            .merge_shard("p", "l", ShardId(left), UnixNanos(NOW + 2))
+            .merge_shard("p", "l", left, UnixNanos(NOW + 2))
             .await
             .unwrap()[0]
             .id;

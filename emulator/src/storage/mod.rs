@@ -180,17 +180,17 @@ pub struct Logstore {
 #[derive(Debug)]
 pub struct Shard {
     /// Shard id.
-    pub id: u32,
+    pub id: ShardId,
     /// Inclusive begin of the hash range.
     pub begin_key: u128,
     /// Exclusive end of the hash range (`u128::MAX` for the last shard).
     pub end_key: u128,
     /// Creation time, unix seconds.
     pub create_time: i64,
-    /// Cursor integer of sequence number 0.
-    pub cursor_base: i64,
+    /// The cursor of sequence number 0.
+    pub cursor_base: Cursor,
     /// The shard(s) it was split or merged from.
-    pub parents: Vec<u32>,
+    pub parents: Vec<ShardId>,
     append: Mutex<AppendState>,
     /// Sequence numbers below this are durable and readable.
     visible: AtomicU64,
@@ -420,7 +420,7 @@ impl Store {
                 .into_iter()
                 .zip(0u32..)
                 .map(|((begin, end), sid)| ShardRecord {
-                    id: sid,
+                    id: ShardId(sid),
                     status: ShardStatus::Readwrite,
                     begin_key: begin,
                     end_key: end,
@@ -635,7 +635,7 @@ impl Logstore {
     pub fn shard(&self, id: ShardId) -> Result<Arc<Shard>> {
         self.shards()
             .into_iter()
-            .find(|s| s.id == id.0)
+            .find(|s| s.id == id)
             .ok_or(StorageError::ShardNotExist(id))
     }
 
@@ -728,7 +728,7 @@ impl Shard {
             begin_key: s.begin_key,
             end_key: s.end_key,
             create_time: s.create_time,
-            cursor_base: s.cursor_base,
+            cursor_base: Cursor::from_value(s.cursor_base),
             parents: s.parents.clone(),
             append: Mutex::new(AppendState {
                 next,
@@ -756,7 +756,7 @@ impl Shard {
             begin_key: self.begin_key,
             end_key: self.end_key,
             create_time: self.create_time,
-            cursor_base: self.cursor_base,
+            cursor_base: self.cursor_base.value(),
             parents: self.parents.clone(),
         }
     }
@@ -775,6 +775,7 @@ impl Shard {
     pub fn cursor_of(&self, seq: u64) -> Cursor {
         Cursor::from_value(
             self.cursor_base
+                .value()
                 .saturating_add(i64::try_from(seq).unwrap_or(i64::MAX)),
         )
     }
@@ -792,7 +793,7 @@ impl Shard {
             ))
         };
         let offset = cursor
-            .checked_sub(self.cursor_base)
+            .checked_sub(self.cursor_base.value())
             .ok_or_else(out_of_range)?;
         let seq = u64::try_from(offset).map_err(|_| out_of_range())?;
         if seq < begin || seq > end {

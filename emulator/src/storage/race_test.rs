@@ -22,7 +22,7 @@ async fn store_with(shards: u32) -> (Store, tempfile::TempDir) {
 }
 
 /// Writes `group` with hash key `key` as PutLogs does; returns the shard it landed in.
-async fn put(store: &Store, key: u128, group: &[u8]) -> Result<u32> {
+async fn put(store: &Store, key: u128, group: &[u8]) -> Result<ShardId> {
     let put = PutLogs {
         project: "p",
         logstore: "l",
@@ -32,13 +32,13 @@ async fn put(store: &Store, key: u128, group: &[u8]) -> Result<u32> {
         now: UnixNanos::from_secs(1),
         admit: &AdmitAll,
     };
-    Ok(store.put_logs(put).await?.shard.0)
+    Ok(store.put_logs(put).await?.shard)
 }
 
 /// Every LogGroup stored in a shard.
-fn stored(store: &Store, shard: u32) -> Vec<Vec<u8>> {
+fn stored(store: &Store, shard: ShardId) -> Vec<Vec<u8>> {
     let ls = store.logstore("p", "l").unwrap();
-    let sh = ls.shard(ShardId(shard)).unwrap();
+    let sh = ls.shard(shard).unwrap();
     let batch = store.read(&ls, &sh, 0, u64::MAX, 1000, usize::MAX).unwrap();
     batch.groups.iter().map(|g| g.bytes.to_vec()).collect()
 }
@@ -67,7 +67,7 @@ async fn a_split_between_routing_and_appending_sends_the_write_to_the_child() {
     assert_eq!(landed, right, "the key's shard now");
     assert_eq!(stored(&store, right), [b"raced"]);
     assert!(
-        stored(&store, 0).is_empty(),
+        stored(&store, ShardId(0)).is_empty(),
         "nothing after the parent closed"
     );
 }
@@ -124,10 +124,10 @@ async fn writers_racing_repeated_splits_and_merges_never_fail_nor_lose_a_write()
                 let now = UnixNanos(NOW + i64::from(n) + 1);
                 if n % 3 == 2 && rw.len() > 2 {
                     // Fails only without a readwrite right neighbour (the last shard).
-                    let _ = store.merge_shard("p", "l", ShardId(s.id), now).await;
+                    let _ = store.merge_shard("p", "l", s.id, now).await;
                 } else {
                     store
-                        .split_shard("p", "l", ShardId(s.id), SplitAt::Even(2), now)
+                        .split_shard("p", "l", s.id, SplitAt::Even(2), now)
                         .await
                         .unwrap();
                 }
@@ -162,7 +162,7 @@ async fn writers_racing_repeated_splits_and_merges_never_fail_nor_lose_a_write()
         "only acknowledged writes are stored"
     );
     for (payload, out, key) in acked {
-        assert_eq!(found.get(&payload), Some(&(out.shard.0, out.seq)));
+        assert_eq!(found.get(&payload), Some(&(out.shard, out.seq)));
         if let Some(key) = key {
             let s = ls.shard(out.shard).unwrap();
             assert!(crate::model::shard::range_contains(

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use sls_protocol::types::ShardId;
 
 use super::{Logstore, ProjectEntry, Result, StorageError};
 use crate::model::shard::ShardStatus;
@@ -98,8 +99,8 @@ pub struct LogstoreRecord {
 /// A shard as stored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ShardRecord {
-    /// Id.
-    pub id: u32,
+    /// Id (a bare JSON number on disk: `ShardId` is transparent).
+    pub id: ShardId,
     /// Status.
     pub status: ShardStatus,
     /// Inclusive begin of the hash range.
@@ -114,7 +115,7 @@ pub struct ShardRecord {
     pub cursor_base: i64,
     /// The shard(s) it was split or merged from.
     #[serde(default)]
-    pub parents: Vec<u32>,
+    pub parents: Vec<ShardId>,
 }
 
 mod hex_u128 {
@@ -138,7 +139,7 @@ pub(super) fn logstore_key(project: &str, name: &str) -> Vec<u8> {
     format!("logstore/{project}/{name}").into_bytes()
 }
 
-pub(super) fn floor_key(logstore_id: u64, shard: u32) -> Vec<u8> {
+pub(super) fn floor_key(logstore_id: u64, shard: ShardId) -> Vec<u8> {
     format!("floor/{logstore_id}/{shard}").into_bytes()
 }
 
@@ -227,7 +228,7 @@ pub(super) fn load_catalog(
             continue;
         };
         let tree = db.open_tree(logs_tree_name(record.id))?;
-        let known: BTreeSet<u32> = record.shards.iter().map(|s| s.id).collect();
+        let known: BTreeSet<ShardId> = record.shards.iter().map(|s| s.id).collect();
         super::logs::remove_unknown_shards(&tree, &known)?;
         let mut positions = BTreeMap::new();
         for s in &record.shards {
@@ -247,4 +248,26 @@ pub(super) fn load_catalog(
         project.logstores.insert(name, Arc::new(ls));
     }
     Ok((catalog, named))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shard record exactly as stores before `ShardId` wrote it: data folders made then must
+    /// still open, and records written now must read the same to older builds.
+    #[test]
+    fn shard_records_keep_their_json() {
+        let old = r#"{"id":3,"status":"readonly","begin_key":"00000000000000000000000000000000","end_key":"80000000000000000000000000000000","create_time":1700000000,"cursor_base":1700000000000000000,"parents":[0,1]}"#;
+        let r: ShardRecord = from_json(b"logstore/p/l", old.as_bytes()).unwrap();
+        assert_eq!(r.id, ShardId(3));
+        assert_eq!(r.parents, vec![ShardId(0), ShardId(1)]);
+        assert_eq!(r.status, ShardStatus::Readonly);
+        assert_eq!(r.end_key, 1 << 127);
+        assert_eq!(String::from_utf8(to_json(&r)).unwrap(), old);
+        // Records from before split/merge have no `parents`.
+        let older = r#"{"id":0,"status":"readwrite","begin_key":"00000000000000000000000000000000","end_key":"ffffffffffffffffffffffffffffffff","create_time":1,"cursor_base":2}"#;
+        let r: ShardRecord = from_json(b"logstore/p/l", older.as_bytes()).unwrap();
+        assert_eq!((r.id, r.parents), (ShardId(0), Vec::new()));
+    }
 }

@@ -94,13 +94,13 @@ impl Store {
             .windows(2)
             .zip(first_id..)
             .map(|(w, sid)| ShardRecord {
-                id: sid,
+                id: ShardId(sid),
                 status: ShardStatus::Readwrite,
                 begin_key: w[0],
                 end_key: w[1],
                 create_time: now.secs(),
                 cursor_base: now.nanos(),
-                parents: vec![id.0],
+                parents: vec![id],
             })
             .collect();
         self.close_and_add(&ls, &[&parent], &children)?;
@@ -143,7 +143,7 @@ impl Store {
                 ))
             })?;
         let merged = ShardRecord {
-            id: next_id(&ls),
+            id: ShardId(next_id(&ls)),
             status: ShardStatus::Readwrite,
             begin_key: left.begin_key,
             end_key: right.end_key,
@@ -161,11 +161,10 @@ impl Store {
     /// catalog lock; the data is deleted after it is released, on a blocking thread (nothing
     /// can reach the shard by then, and shard ids are never reused).
     pub async fn delete_shard(&self, project: &str, logstore: &str, id: ShardId) -> Result<()> {
-        let ShardId(id) = id;
         let ls = {
             let meta = self.write_catalog();
             let ls = self.logstore_unlocked(&meta, project, logstore)?;
-            let shard = ls.shard(ShardId(id))?;
+            let shard = ls.shard(id)?;
             if shard.status() != ShardStatus::Readonly {
                 return Err(StorageError::InvalidShardOperation(format!(
                     "shard {id} is readwrite; only readonly shards can be deleted"
@@ -200,10 +199,10 @@ impl Store {
             Ok(Ok(())) | Ok(Err(sled::Error::CollectionNotFound(_))) => {}
             // The shard is gone for clients already; the next `open` removes what is left.
             Ok(Err(e)) => {
-                tracing::warn!(shard = id, error = %e, "removing a deleted shard's data failed")
+                tracing::warn!(shard = id.get(), error = %e, "removing a deleted shard's data failed")
             }
             Err(e) => {
-                tracing::warn!(shard = id, error = %e, "removing a deleted shard's data panicked")
+                tracing::warn!(shard = id.get(), error = %e, "removing a deleted shard's data panicked")
             }
         }
         Ok(())
@@ -270,5 +269,9 @@ impl Store {
 /// The next shard id: max + 1 (ids are never reused, deleted shards included, because the
 /// highest id always stays: only readonly parents can be deleted, and children outnumber them).
 fn next_id(ls: &Logstore) -> u32 {
-    ls.shards().iter().map(|s| s.id + 1).max().unwrap_or(0)
+    ls.shards()
+        .iter()
+        .map(|s| s.id.get() + 1)
+        .max()
+        .unwrap_or(0)
 }

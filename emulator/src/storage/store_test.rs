@@ -68,7 +68,7 @@ async fn deleting_a_logstore_removes_every_key_and_its_tree() {
     store
         .inner
         .meta
-        .insert(floor_key(id, 0), &0u64.to_be_bytes())
+        .insert(floor_key(id, ShardId(0)), &0u64.to_be_bytes())
         .unwrap();
     store
         .update_checkpoint("p", "l", "g", "", true, ShardId(0), "MTIz", UnixNanos(1))

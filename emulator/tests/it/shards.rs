@@ -246,13 +246,13 @@ proptest! {
                         SplitAt::Key(k) => k > s.begin_key && k < s.end_key,
                         SplitAt::Even(_) => s.end_key - s.begin_key >= 2,
                     };
-                    let r = rt.block_on(store.split_shard(P, L, ShardId(s.id), at, UnixNanos(1_800_000_000_000_000_000 + n as i64)));
+                    let r = rt.block_on(store.split_shard(P, L, s.id, at, UnixNanos(1_800_000_000_000_000_000 + n as i64)));
                     prop_assert_eq!(r.is_ok(), inside, "{:?}", r);
                 }
                 Op::Merge(i) => {
                     let s = &rw[i % rw.len()];
                     let has_right = rw.iter().any(|r| r.begin_key == s.end_key);
-                    let r = rt.block_on(store.merge_shard(P, L, ShardId(s.id), UnixNanos(1_800_000_000_000_000_000 + n as i64)));
+                    let r = rt.block_on(store.merge_shard(P, L, s.id, UnixNanos(1_800_000_000_000_000_000 + n as i64)));
                     prop_assert_eq!(r.is_ok(), has_right, "{:?}", r);
                 }
             }
@@ -272,8 +272,8 @@ proptest! {
         // range held its key when it was written.
         let ls = store.logstore(P, L).unwrap();
         let shards = ls.shards();
-        let mut done: BTreeSet<u32> = BTreeSet::new();
-        let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+        let mut done: BTreeSet<ShardId> = BTreeSet::new();
+        let mut seen: BTreeMap<String, ShardId> = BTreeMap::new();
         while done.len() < shards.len() {
             let before = done.len();
             for s in &shards {
