@@ -818,7 +818,7 @@ pub async fn invalid_cursor_restart_loop(rec: Rec, p: Params) -> Res<Run> {
         let begin = ls
             .shards()
             .into_iter()
-            .find(|s| s.id == *shard)
+            .find(|s| s.id.get() == *shard)
             .map(|s| s.cursor_of(s.begin_seq()));
         let at = sls_protocol::types::Cursor::parse(cursor).ok();
         matches!((at, begin), (Some(a), Some(b)) if a < b)

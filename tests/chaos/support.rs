@@ -275,8 +275,8 @@ pub fn read_logstore(store: &Store, logstore: &str) -> Res<(Vec<ShardNode>, Vec<
     let (mut shards, mut stored) = (Vec::new(), Vec::new());
     for shard in ls.shards() {
         shards.push(ShardNode {
-            id: shard.id,
-            parents: shard.parents.clone(),
+            id: shard.id.get(),
+            parents: shard.parents.iter().map(|p| p.get()).collect(),
         });
         let batch = store.read(
             &ls,
@@ -290,7 +290,7 @@ pub fn read_logstore(store: &Store, logstore: &str) -> Res<(Vec<ShardNode>, Vec<
             let group = LogGroup::decode(g.bytes.as_ref())?;
             for (position, log) in group.logs.into_iter().enumerate() {
                 stored.push(Stored {
-                    shard: shard.id,
+                    shard: shard.id.get(),
                     cursor: shard.cursor_of(g.seq).value(),
                     receive_time: g.receive_time,
                     position: position as u32,
@@ -575,7 +575,7 @@ pub fn invalid_cursor(when: When, times: Option<u64>) -> Rule {
         id: "invalid-cursor".into(),
         matcher: Matcher {
             api: Some(Api::PullLogs),
-            shard: Some(0),
+            shard: Some(sls_protocol::types::ShardId(0)),
             ..Matcher::default()
         },
         when,

@@ -64,7 +64,7 @@ fn shards_json(shards: &[ShardRecord]) -> Response {
     let list: Vec<ShardInfo> = shards
         .iter()
         .map(|s| ShardInfo {
-            id: ShardId(s.id),
+            id: s.id,
             status: s.status.as_str().to_string(),
             begin_key: format_hash_key(s.begin_key),
             end_key: format_hash_key(s.end_key),
