@@ -420,7 +420,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::{records, LogstoreRecord, ProjectRecord, SplitAt};
+    use crate::storage::{records, LogstoreRecord, SplitAt};
     use sls_protocol::cursor::encode_cursor;
     use sls_protocol::types::{ShardId, UnixNanos};
 
@@ -439,15 +439,7 @@ mod tests {
 
     #[tokio::test]
     async fn deleting_a_shard_drops_its_data_floor_and_checkpoints() {
-        let (store, _dir) = Store::open_temporary();
-        store
-            .create_project(ProjectRecord::new("p", 0))
-            .await
-            .unwrap();
-        store
-            .create_logstore(LogstoreRecord::new("p", "l", 0), 1, UnixNanos(NOW))
-            .await
-            .unwrap();
+        let (store, _dir) = Store::temporary_with_logstore(1, UnixNanos(NOW)).await;
         let ls = store.logstore("p", "l").unwrap();
         let put = crate::storage::PutLogs {
             project: "p",

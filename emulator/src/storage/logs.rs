@@ -469,22 +469,14 @@ impl Store {
 mod tests {
     use super::*;
     use crate::config::Durability;
-    use crate::storage::{records, LogstoreRecord, ProjectRecord, SplitAt};
+    use crate::storage::{records, LogstoreRecord, SplitAt};
 
     const NOW: i64 = 1_700_000_000_000_000_000;
     const KEY: u128 = 0x4000_0000_0000_0000_0000_0000_0000_0001;
 
     /// A temporary store with logstore `p/l` of `shards` shards.
     async fn store_with(shards: u32) -> (Store, tempfile::TempDir) {
-        let (store, dir) = Store::open_temporary();
-        store
-            .create_project(ProjectRecord::new("p", 0))
-            .await
-            .unwrap();
-        store
-            .create_logstore(LogstoreRecord::new("p", "l", 0), shards, UnixNanos(NOW))
-            .await
-            .unwrap();
+        let (store, dir) = Store::temporary_with_logstore(shards, UnixNanos(NOW)).await;
         (store, dir)
     }
 

@@ -257,6 +257,29 @@ impl Store {
         (store, dir)
     }
 
+    /// [`Store::open_temporary`] with project `p` and its logstore `l` of `shards` shards,
+    /// created at `now`: what most storage tests start from.
+    ///
+    /// # Panics
+    /// If creating them fails.
+    #[cfg(any(test, feature = "test-util"))]
+    #[allow(clippy::expect_used)]
+    pub async fn temporary_with_logstore(
+        shards: u32,
+        now: UnixNanos,
+    ) -> (Store, tempfile::TempDir) {
+        let (store, dir) = Store::open_temporary();
+        store
+            .create_project(ProjectRecord::new("p", 0))
+            .await
+            .expect("create project p");
+        store
+            .create_logstore(LogstoreRecord::new("p", "l", 0), shards, now)
+            .await
+            .expect("create logstore p/l");
+        (store, dir)
+    }
+
     /// Waits until every change made before the call is durable (no-op when buffered).
     async fn commit(&self) -> Result<()> {
         match &self.inner.committer {

@@ -3,21 +3,13 @@
 
 use sls_protocol::types::{ShardId, UnixNanos};
 
-use super::{AdmitAll, LogstoreRecord, ProjectRecord, PutLogs, Result, Route, SplitAt, Store};
+use super::{AdmitAll, PutLogs, Result, Route, SplitAt, Store};
 
 const NOW: i64 = 1_700_000_000_000_000_000;
 const KEY: u128 = 0x4000_0000_0000_0000_0000_0000_0000_0001;
 
 async fn store_with(shards: u32) -> (Store, tempfile::TempDir) {
-    let (store, dir) = Store::open_temporary();
-    store
-        .create_project(ProjectRecord::new("p", 0))
-        .await
-        .unwrap();
-    store
-        .create_logstore(LogstoreRecord::new("p", "l", 0), shards, UnixNanos(NOW))
-        .await
-        .unwrap();
+    let (store, dir) = Store::temporary_with_logstore(shards, UnixNanos(NOW)).await;
     (store, dir)
 }
 

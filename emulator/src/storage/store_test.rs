@@ -10,15 +10,7 @@ use crate::config::Durability;
 const NOW: UnixNanos = UnixNanos(1_700_000_000_000_000_000);
 
 async fn store_with_data() -> (Store, tempfile::TempDir) {
-    let (store, dir) = Store::open_temporary();
-    store
-        .create_project(ProjectRecord::new("p", 0))
-        .await
-        .unwrap();
-    store
-        .create_logstore(LogstoreRecord::new("p", "l", 0), 2, NOW)
-        .await
-        .unwrap();
+    let (store, dir) = Store::temporary_with_logstore(2, NOW).await;
     let put = PutLogs {
         project: "p",
         logstore: "l",
