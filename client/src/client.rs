@@ -99,6 +99,8 @@ impl Response {
 pub struct Client {
     http: reqwest::Client,
     config: Arc<Config>,
+    /// Built once from the configuration's keys (not per request).
+    signer: Arc<Signer>,
 }
 
 impl Client {
@@ -122,9 +124,16 @@ impl Client {
         let http = b
             .build()
             .map_err(|e| Error::InvalidConfig(format!("HTTP client: {e}")))?;
+        let signer = Arc::new(Signer {
+            version: config.sign,
+            access_key_id: config.access_key_id.clone(),
+            secret: config.access_key_secret.clone(),
+            region: config.region.clone(),
+        });
         Ok(Client {
             http,
             config: Arc::new(config),
+            signer,
         })
     }
 
@@ -158,14 +167,9 @@ impl Client {
             let host = base_url.split("://").nth(1).unwrap_or_default();
             headers.push((h::HOST.into(), host.to_string()));
         }
-        let signer = Signer {
-            version: c.sign,
-            access_key_id: c.access_key_id.clone(),
-            secret: c.access_key_secret.clone(),
-            region: c.region.clone(),
-        };
         let now = chrono::Utc::now().timestamp();
-        signer.sign(method.as_str(), &path, &query, &mut headers, &body, now);
+        self.signer
+            .sign(method.as_str(), &path, &query, &mut headers, &body, now);
         let mut url = url::Url::parse(&format!("{base_url}{path}"))
             .map_err(|e| Error::InvalidArgument(format!("URL: {e}")))?;
         if !query.is_empty() {
