@@ -9,15 +9,17 @@
 //! - [`model`]: names, hash ranges, addressing rules; pure.
 //! - [`storage`]: sled + in-memory catalog + group commit; durable before acknowledgement.
 //! - [`error`]: the SLS error table.
+//! - [`access`]: access keys, STS credentials, RAM policies; who may call what.
 //! - [`faults`]: fault rules on the request path, quotas, the journal (admin API `/_sls-emu`).
 //! - [`clock`]: injectable time.
-//! - [`config`]: flags and env vars.
+//! - [`config`]: flags and env vars; the config file.
 //! - `testing` (feature `test-util`): in-process test server.
 //!
 //! The wire format (protobuf, compression, signatures, cursors) is the `sls-protocol` crate,
 //! shared with the client.
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod action;
 mod api;
 pub mod clock;

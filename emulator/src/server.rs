@@ -13,7 +13,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::access::Access;
 use crate::clock::{Clock, SystemClock, VirtualClock};
+use crate::config::file::{ConfigFile, FileError, ProjectSpec};
 use crate::config::{Config, ConfigError};
 use crate::faults::Faults;
 use crate::state::AppState;
@@ -25,6 +27,9 @@ pub enum ServerError {
     /// Bad configuration.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A config file that cannot be used (the message names the line).
+    #[error("config file {0}")]
+    ConfigFile(#[from] FileError),
     /// The store could not be opened.
     #[error("cannot open the data folder: {0}")]
     Storage(#[from] StorageError),
@@ -59,6 +64,11 @@ impl Emulator {
         clock: Arc<dyn Clock>,
     ) -> Result<Emulator, ServerError> {
         config.validate()?;
+        // A bad config file stops the start before anything is opened or bound.
+        let file = match &config.config_file {
+            Some(path) => ConfigFile::load(path)?,
+            None => ConfigFile::default(),
+        };
         let dir = config.data_dir.clone();
         let durability = config.durability;
         let store = tokio::task::spawn_blocking(move || Store::open(&dir, durability))
@@ -72,7 +82,9 @@ impl Emulator {
             .iter()
             .filter_map(|l| l.local_addr().ok())
             .collect();
-        let state = AppState::new(store, clock, config);
+        let mut state = AppState::new(store, clock, config);
+        state.access = access_from(&state, &file)?;
+        preload(&state, &file.projects).await?;
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
         for listener in listeners {
@@ -147,6 +159,11 @@ impl Emulator {
         &self.state.clock
     }
 
+    /// Access keys and policies, the Rust twin of the admin API's `/keys`.
+    pub fn access(&self) -> &Access {
+        &self.state.access
+    }
+
     /// Runs until `signal` completes, then shuts down.
     pub async fn run_until(self, signal: impl Future<Output = ()>) {
         signal.await;
@@ -175,6 +192,74 @@ impl Emulator {
         }
         tracing::info!("sls-emu stopped");
     }
+}
+
+/// The owner key plus the file's keys, under the file's account id.
+fn access_from(state: &AppState, file: &ConfigFile) -> Result<Access, ServerError> {
+    let access = match &file.account_id {
+        Some(a) => state.access.with_account_id(a),
+        None => state.access.clone(),
+    };
+    for c in &file.credentials {
+        access
+            .insert(c.clone())
+            .map_err(|e| ConfigError(format!("access key {:?}: {e}", c.access_key_id)))?;
+    }
+    Ok(access)
+}
+
+/// Creates the file's projects, logstores and consumer groups that do not exist yet; existing
+/// ones are left as they are (a restart on the same folder changes nothing).
+async fn preload(state: &AppState, projects: &[ProjectSpec]) -> Result<(), ServerError> {
+    use crate::storage::{ConsumerGroup, LogstoreRecord, ProjectRecord};
+    let now = crate::clock::Clock::now_nanos(&*state.clock);
+    let store = &state.store;
+    for p in projects {
+        let record = ProjectRecord {
+            description: p.description.clone(),
+            ..ProjectRecord::new(&p.name, now.div_euclid(1_000_000_000))
+        };
+        match store.create_project(record).await {
+            Ok(()) | Err(StorageError::ProjectAlreadyExist(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        for l in &p.logstores {
+            let mut record = LogstoreRecord::new(&p.name, &l.name, now.div_euclid(1_000_000_000));
+            record.ttl = l.ttl;
+            record.append_meta = l.append_meta;
+            match store
+                .create_logstore(record, l.shards, sls_protocol::types::UnixNanos(now))
+                .await
+            {
+                Ok(()) => {}
+                Err(StorageError::LogStoreAlreadyExist(_)) => {
+                    let have = store.logstore(&p.name, &l.name)?.record();
+                    if have.ttl != l.ttl {
+                        tracing::warn!(project = %p.name, logstore = %l.name, "logstore exists with another ttl; left as it is");
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+            for g in &l.consumer_groups {
+                let group = ConsumerGroup {
+                    name: g.name.clone(),
+                    timeout: g.timeout,
+                    order: g.order,
+                };
+                match store.create_consumer_group(&p.name, &l.name, group).await {
+                    Ok(()) | Err(StorageError::ConsumerGroupAlreadyExist(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    if !projects.is_empty() {
+        tracing::info!(
+            projects = projects.len(),
+            "resources from the config file are in place"
+        );
+    }
+    Ok(())
 }
 
 async fn bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<TcpListener>, ServerError> {

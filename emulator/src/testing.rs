@@ -91,6 +91,11 @@ impl TestServer {
         self.emu().faults()
     }
 
+    /// Access keys and policies (what `/_sls-emu/keys` changes).
+    pub fn access(&self) -> &crate::access::Access {
+        self.emu().access()
+    }
+
     /// The emulator's movable clock (what `POST /_sls-emu/clock` moves).
     pub fn clock(&self) -> &crate::clock::VirtualClock {
         self.emu().clock()

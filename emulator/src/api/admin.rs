@@ -12,14 +12,23 @@
 //! | `GET /_sls-emu/clock` | `{"now_ms", "offset_ms"}` |
 //! | `POST /_sls-emu/clock` | `{"advance_secs": n}` or `{"set_secs": n}` |
 //! | `GET`/`PUT /_sls-emu/quotas` | `faults::QuotaConfig` / its status with counters |
+//! | `GET /_sls-emu/keys` | `{"account_id", "keys": [access::KeyInfo]}` (never secrets or tokens) |
+//! | `PUT /_sls-emu/keys/{id}` | `access::KeySpec`: add or replace a key or STS credential |
+//! | `DELETE /_sls-emu/keys/{id}` | remove a key |
+//! | `PUT /_sls-emu/keys/{id}/policies/{name}` | a RAM policy document: attach or replace |
+//! | `DELETE /_sls-emu/keys/{id}/policies/{name}` | detach (revoke) a policy |
+//!
+//! Key changes take effect on the next request. The owner key (`--access-key-id`) cannot be
+//! changed here.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::access::{KeyError, KeySpec, PolicyDocument};
 use crate::clock::Clock;
 use crate::faults::{QuotaConfig, Rule};
 use crate::state::AppState;
@@ -36,6 +45,12 @@ pub fn router() -> Router<AppState> {
         .route("/seed", axum::routing::post(reseed))
         .route("/clock", get(clock).post(move_clock))
         .route("/quotas", get(quotas).put(set_quotas))
+        .route("/keys", get(list_keys))
+        .route("/keys/{id}", put(put_key).delete(remove_key))
+        .route(
+            "/keys/{id}/policies/{name}",
+            put(attach_policy).delete(detach_policy),
+        )
 }
 
 fn bad(msg: impl std::fmt::Display) -> Response {
@@ -158,4 +173,51 @@ async fn set_quotas(State(st): State<AppState>, body: axum::body::Bytes) -> Resp
         }
         Err(e) => bad(e),
     }
+}
+
+async fn list_keys(State(st): State<AppState>) -> Json<Value> {
+    Json(json!({"account_id": st.access.account_id(), "keys": st.access.list()}))
+}
+
+fn key_result(r: Result<(), KeyError>) -> Response {
+    match r {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e @ KeyError::NotFound(_)) => {
+            (StatusCode::NOT_FOUND, Json(json!({"error": e.to_string()}))).into_response()
+        }
+        Err(e) => bad(e),
+    }
+}
+
+async fn put_key(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    match parse::<KeySpec>(&body) {
+        Ok(spec) => key_result(st.access.put(&id, spec, st.clock.now_secs())),
+        Err(e) => bad(e),
+    }
+}
+
+async fn remove_key(State(st): State<AppState>, Path(id): Path<String>) -> Response {
+    key_result(st.access.remove(&id))
+}
+
+async fn attach_policy(
+    State(st): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    match parse::<PolicyDocument>(&body) {
+        Ok(doc) => key_result(st.access.attach(&id, &name, doc)),
+        Err(e) => bad(format!("not a RAM policy document: {e}")),
+    }
+}
+
+async fn detach_policy(
+    State(st): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+) -> Response {
+    key_result(st.access.detach(&id, &name))
 }

@@ -1,9 +1,11 @@
 //! The SLS request path up to the handler: stamp a request id, find the project in the Host,
-//! buffer the body, check the signature, parse the [`Action`], apply fault rules, dispatch;
+//! buffer the body, authenticate (key, STS token, signature), parse the [`Action`], authorize
+//! it against the key's policies, apply fault rules, dispatch;
 //! and [`Ctx`], what handlers see of all that.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -17,6 +19,7 @@ use sls_protocol::types::UnixNanos;
 use tracing::Instrument;
 
 use super::{dispatch, Call};
+use crate::access::Credential;
 use crate::action::{Action, Query};
 use crate::config::AuthMode;
 use crate::error::{error_response, ApiError, ErrorCode, ErrorTag};
@@ -216,18 +219,29 @@ async fn prepare(
         .map_err(|_| too_large(super::MAX_WIRE_BODY + 1))?;
     // Clients date their requests by their own clocks: skew is checked against the base
     // clock, so moving the emulator's virtual time does not break signatures.
-    check_auth(st, &parts, query.pairs(), base_nanos)?;
+    let who = check_auth(st, &parts, query.pairs(), base_nanos, now)?;
     let action = Action::parse(&parts.method, parts.uri.path(), &query, project.is_some())?;
+    let client = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    // Authorization comes before fault rules and the handler: a refused request does nothing.
+    if let Some(who) = &who {
+        st.access.authorize(
+            who,
+            &action,
+            project.as_deref(),
+            &body,
+            client.map(|c| c.ip()),
+            now,
+        )?;
+    }
     let fault = if st.faults.active() {
         let info = RequestInfo::of(&action, &query, project.as_deref());
         st.faults.decide(&info, now)
     } else {
         None
     };
-    let client = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
     Ok(Prepared {
         action,
         ctx: Ctx {
@@ -257,15 +271,19 @@ pub fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Authenticates a request: `Ok(None)` when signatures are off (anyone may call), else the
+/// credential that signed it (known, enabled, its STS token and expiry checked, signature
+/// verified).
 fn check_auth(
     st: &AppState,
     parts: &Parts,
     query: &[(String, String)],
-    now_nanos: i64,
-) -> Result<(), ApiError> {
+    base_nanos: i64,
+    now: UnixNanos,
+) -> Result<Option<Arc<Credential>>, ApiError> {
     let Some(raw) = parts.headers.get(headers::AUTHORIZATION) else {
         return match st.config.auth {
-            AuthMode::Off => Ok(()),
+            AuthMode::Off => Ok(None),
             AuthMode::Verify => Err(ApiError::new(
                 ErrorCode::Unauthorized,
                 "missing Authorization header (sign requests with the emulator's access key, or start it with --auth off)",
@@ -277,18 +295,14 @@ fn check_auth(
         .map_err(|_| ApiError::new(ErrorCode::Unauthorized, "Authorization header is not ASCII"))?;
     let auth = Authorization::parse(raw)?;
     if st.config.auth == AuthMode::Off {
-        return Ok(());
+        return Ok(None);
     }
-    if auth.access_key_id() != st.config.access_key_id {
-        return Err(ApiError::new(
-            ErrorCode::Unauthorized,
-            format!(
-                "AccessKeyId {:?} is not known to this emulator",
-                auth.access_key_id()
-            ),
-        ));
-    }
-    check_skew(st, &parts.headers, &auth, now_nanos)?;
+    let who = st.access.authenticate(
+        auth.access_key_id(),
+        header_str(&parts.headers, headers::X_ACS_SECURITY_TOKEN),
+        now,
+    )?;
+    check_skew(st, &parts.headers, &auth, base_nanos)?;
     let header_pairs: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -317,13 +331,14 @@ fn check_auth(
         query,
         headers: &headers_with_host,
     };
-    signature::verify(&auth, &st.config.access_key_secret, &sign_req).map_err(|e| match e {
+    signature::verify(&auth, who.secret(), &sign_req).map_err(|e| match e {
         sls_protocol::ProtocolError::SignatureMismatch => ApiError::new(
             ErrorCode::SignatureNotMatch,
             "signature does not match: check the AccessKeySecret",
         ),
         other => ApiError::from(other),
-    })
+    })?;
+    Ok(Some(who))
 }
 
 fn check_skew(

@@ -1,6 +1,9 @@
 //! Emulator configuration: one clap-derived [`Config`] (every flag has an `SLS_EMU_*` env var),
 //! with `Default` for tests and [`Config::validate`] before use. The library never reads the
-//! environment itself; only the binary parses it.
+//! environment itself; only the binary parses it. [`file`] is the optional config file (keys,
+//! policies, STS credentials, resources to create at start).
+
+pub mod file;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
@@ -102,6 +105,11 @@ pub struct Config {
     /// Seed of every probabilistic fault decision (see the admin API).
     #[arg(long, env = "SLS_EMU_FAULT_SEED", default_value_t = 0)]
     pub fault_seed: u64,
+
+    /// Config file (TOML): access keys, RAM policies, STS credentials, resources to create at
+    /// start. See sls-emu.example.toml. The --access-key-id pair stays the account's owner key.
+    #[arg(long = "config", env = "SLS_EMU_CONFIG")]
+    pub config_file: Option<PathBuf>,
 }
 
 fn default_bind() -> Vec<IpAddr> {
@@ -127,6 +135,7 @@ impl Default for Config {
             max_skew_secs: 900,
             ttl_sweep_secs: 60,
             fault_seed: 0,
+            config_file: None,
         }
     }
 }
