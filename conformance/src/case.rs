@@ -51,11 +51,13 @@ pub enum Group {
     Signatures,
     /// Error codes, statuses and shapes.
     Errors,
+    /// RAM policies, STS tokens and key states (needs sls-emu's admin API to create keys).
+    Auth,
 }
 
 impl Group {
     /// Every group, in report order.
-    pub const ALL: [Group; 11] = [
+    pub const ALL: [Group; 12] = [
         Group::Projects,
         Group::Logstores,
         Group::Shards,
@@ -67,6 +69,7 @@ impl Group {
         Group::Checkpoints,
         Group::Signatures,
         Group::Errors,
+        Group::Auth,
     ];
 
     /// The name used on the command line, in case ids and in reports.
@@ -83,6 +86,7 @@ impl Group {
             Group::Checkpoints => "checkpoints",
             Group::Signatures => "signatures",
             Group::Errors => "errors",
+            Group::Auth => "auth",
         }
     }
 }

@@ -63,6 +63,8 @@ pub struct Request {
     body: Vec<u8>,
     compression: CompressType,
     sign: Sign,
+    /// Another key pair to sign with (a RAM user's), instead of the target's.
+    key: Option<(String, String)>,
     host: HostForm,
     skew_secs: i64,
 }
@@ -81,9 +83,21 @@ impl Request {
             body: Vec::new(),
             compression: CompressType::None,
             sign: Sign::Target,
+            key: None,
             host: HostForm::Default,
             skew_secs: 0,
         }
+    }
+
+    /// Signs with this key pair (a RAM user's or an STS credential's) instead of the
+    /// target's, with the signature version `sign` chooses.
+    pub fn signed_by(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Request {
+        self.key = Some((access_key_id.into(), secret.into()));
+        self
     }
 
     /// Addresses `project` through the Host header (`<project>.<endpoint>`).
@@ -328,12 +342,13 @@ impl Client {
     }
 
     /// The keys and version a request is signed with, if any.
-    fn signer(&self, sign: Sign) -> Option<Signer> {
+    fn signer(&self, sign: Sign, key: Option<&(String, String)>) -> Option<Signer> {
         let t = &self.target;
+        let (id, secret) = key.map_or((&t.access_key_id, &t.access_key_secret), |(i, s)| (i, s));
         let right = |version| Signer {
             version,
-            access_key_id: t.access_key_id.clone(),
-            secret: t.access_key_secret.clone(),
+            access_key_id: id.clone(),
+            secret: secret.clone(),
             region: t.region.clone(),
         };
         match sign {
@@ -342,7 +357,7 @@ impl Client {
             Sign::V4 => Some(right(SignVersion::V4)),
             Sign::None => None,
             Sign::WrongSecret(v) => Some(Signer {
-                secret: format!("{}-not-the-secret", t.access_key_secret),
+                secret: format!("{secret}-not-the-secret"),
                 ..right(v)
             }),
             Sign::UnknownKey(v) => Some(Signer {
@@ -356,7 +371,7 @@ impl Client {
     fn headers(&self, req: &Request, wire: &[u8]) -> Vec<(String, String)> {
         let now =
             chrono::Utc::now() + chrono::TimeDelta::try_seconds(req.skew_secs).unwrap_or_default();
-        let signer = self.signer(req.sign);
+        let signer = self.signer(req.sign, req.key.as_ref());
         let mut headers: Vec<(String, String)> = Vec::new();
         set(&mut headers, h::HOST, self.host_header(req));
         set(&mut headers, "user-agent", USER_AGENT.to_owned());
@@ -395,6 +410,43 @@ impl Client {
             set(&mut headers, name, value.clone());
         }
         headers
+    }
+
+    /// Calls sls-emu's admin API (`/_sls-emu{path}`, unsigned, on the endpoint's host and
+    /// port) with an optional JSON body; returns the status and the JSON answer (`null` when
+    /// the body is not JSON). Real SLS answers 404 or an SLS error there.
+    ///
+    /// # Errors
+    /// [`Error::Url`] or [`Error::Transport`].
+    pub async fn admin(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(u16, serde_json::Value), Error> {
+        let text = format!("{}/_sls-emu{path}", self.target.endpoint.base_url(None));
+        let url = reqwest::Url::parse(&text).map_err(|e| Error::Url {
+            url: text.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut rb = self.http.request(method.clone(), url.clone());
+        if let Some(b) = body {
+            rb = rb
+                .header(h::CONTENT_TYPE, h::CONTENT_TYPE_JSON)
+                .body(b.to_string());
+        }
+        let transport = |source| Error::Transport {
+            method: method.to_string(),
+            url: url.to_string(),
+            source,
+        };
+        let resp = rb.send().await.map_err(transport)?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(transport)?;
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        ))
     }
 
     /// Sends `req` and reads the whole answer.

@@ -6,6 +6,7 @@
 //! (`C&P §n`), or a capture under `shared/clients/captures/`. Facts the docs mark as inferred
 //! say `[INF]` in their source. Helpers here record checks but decide nothing on their own.
 
+mod auth;
 mod checkpoints;
 mod consumer_groups;
 mod cursors;
@@ -42,6 +43,7 @@ pub fn registry() -> Vec<Case> {
         checkpoints::CASES,
         signatures::CASES,
         errors::CASES,
+        auth::CASES,
     ]
     .concat()
 }

@@ -7,12 +7,12 @@ use sls_emulator::testing::TestServer;
 
 use crate::support::{Client, Req, Sign};
 
-const P: &str = "auth-test";
-const L: &str = "ls";
-const G: &str = "cg";
+pub(crate) const P: &str = "auth-test";
+pub(crate) const L: &str = "ls";
+pub(crate) const G: &str = "cg";
 
 /// One request per route the emulator serves.
-fn every_route() -> Vec<Req> {
+pub(crate) fn every_route() -> Vec<Req> {
     let shard = format!("/logstores/{L}/shards/0");
     let groups = format!("/logstores/{L}/consumergroups");
     let group = format!("{groups}/{G}");

@@ -1,6 +1,7 @@
 //! Integration tests of the emulator over real sockets: one binary, one module per concern.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod addressing;
 mod auth;
 mod bad_input;

@@ -122,6 +122,22 @@ impl Req {
     }
 }
 
+/// A PutLogs of one LogGroup (lz4) to `/shards/lb`.
+pub fn put_req(project: &str, logstore: &str, ids: &[impl AsRef<str>]) -> Req {
+    let ids: Vec<String> = ids.iter().map(|s| s.as_ref().to_string()).collect();
+    let raw = group(&ids).encode_to_vec();
+    let body = compress(CompressType::Lz4, &raw).unwrap();
+    Req::new(
+        "POST",
+        Some(project),
+        &format!("/logstores/{logstore}/shards/lb"),
+    )
+    .h("content-type", "application/x-protobuf")
+    .h("x-log-compresstype", "lz4")
+    .h("x-log-bodyrawsize", &raw.len().to_string())
+    .body(body)
+}
+
 /// The client for one server.
 pub struct Client {
     http: reqwest::Client,
@@ -226,18 +242,9 @@ impl Client {
         ids: &[String],
         key: Option<&str>,
     ) -> Resp {
-        let raw = group(ids).encode_to_vec();
-        let body = compress(CompressType::Lz4, &raw).unwrap();
-        let path = match key {
-            Some(_) => format!("/logstores/{logstore}/shards/route"),
-            None => format!("/logstores/{logstore}/shards/lb"),
-        };
-        let mut r = Req::new("POST", Some(project), &path)
-            .h("content-type", "application/x-protobuf")
-            .h("x-log-compresstype", "lz4")
-            .h("x-log-bodyrawsize", &raw.len().to_string())
-            .body(body);
+        let mut r = put_req(project, logstore, ids);
         if let Some(k) = key {
+            r.path = format!("/logstores/{logstore}/shards/route");
             r = r.q("key", k);
         }
         self.send(r).await
