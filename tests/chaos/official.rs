@@ -47,6 +47,12 @@ pub const SCENARIOS: &[Scenario] = &[
         python_worker_crash
     ),
     scenario!(
+        "python-permission-revoked",
+        "official Python ConsumerWorker under a least-privilege key whose policy is revoked twice mid-stream",
+        1_000,
+        python_permission_revoked
+    ),
+    scenario!(
         "python-invalid-cursor",
         "known bug L2: official Python worker jumps to END on InvalidCursor",
         1_000,
@@ -281,6 +287,73 @@ pub async fn python_worker_crash(rec: Rec, p: Params) -> Res<Run> {
                 &[Guarantee::AtLeastOnce, Guarantee::Order],
             ))
             .collect(),
+    })
+}
+
+/// The consumer policy of the SLS consumer-group documentation, on the scenario's logstore.
+fn consumer_policy() -> Res<sls_emulator::access::Policy> {
+    let ls = format!("acs:log:*:*:project/{PROJECT}/logstore/{LOGSTORE}");
+    let doc = serde_json::json!({"Version": "1", "Statement": [{
+        "Effect": "Allow",
+        "Action": [
+            "log:ListShards", "log:GetCursorOrData", "log:CreateConsumerGroup",
+            "log:ListConsumerGroup", "log:UpdateConsumerGroup", "log:ConsumerGroupHeartBeat",
+            "log:ConsumerGroupUpdateCheckPoint", "log:GetConsumerGroupCheckPoint",
+        ],
+        "Resource": [ls.clone(), format!("{ls}/*")],
+    }]});
+    Ok(sls_emulator::access::Policy::parse_json(&doc.to_string())?)
+}
+
+/// "Permission revoked": two official Python workers read with a RAM user's key holding the
+/// documented consumer policy, while the official put_logs writes with the owner's key. Twice,
+/// at seeded moments, the policy is detached for 4 s (every call of the workers answers 401
+/// `Unauthorized` "denied by sts or ram") and then attached again. Once the permission is back
+/// the workers must go on: at-least-once and order hold.
+pub async fn python_permission_revoked(rec: Rec, p: Params) -> Res<Run> {
+    use rand::{Rng, SeedableRng};
+    let (server, _) = start(p.seed, 2).await?;
+    let owner = Target::of(&server);
+    let mut key = sls_emulator::access::Credential::new("chaos-consumer", "chaos-consumer-secret");
+    let policy = std::sync::Arc::new(consumer_policy()?);
+    key.policies.insert("consumer".into(), policy.clone());
+    server.access().insert(key)?;
+    let reader = Target {
+        access_key_id: "chaos-consumer".into(),
+        access_key_secret: "chaos-consumer-secret".into(),
+        ..owner.clone()
+    };
+    let mut w = workers(&rec, Lang::Python, reader)?;
+    for name in ["a", "b"] {
+        w.spawn(name, &WorkerOptions::default())?;
+    }
+    let batch = (p.logs / 200).max(10);
+    let writer = tokio::spawn(writers::python_put_logs(
+        rec.clone(),
+        owner,
+        "py".into(),
+        p.logs,
+        batch,
+        Duration::from_secs_f64(14.0 / (p.logs / batch).max(1) as f64),
+    ));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(p.seed);
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(1000..3000))).await;
+        server.access().detach("chaos-consumer", "consumer")?;
+        rec.fault("consumer policy revoked: the workers' calls answer 401 Unauthorized".into());
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        server
+            .access()
+            .attach("chaos-consumer", "consumer", policy.document().clone())?;
+        rec.fault("consumer policy attached again".into());
+    }
+    writer.await??;
+    let n = p.logs;
+    settle(&rec, &w, p.settle_secs(90), |w| w.distinct() >= n).await;
+    w.stop_all(10);
+    Ok(Run {
+        history: finish(&rec, &server, Some(&w))?,
+        expect: holds(PY_WORKER, &[Guarantee::AtLeastOnce, Guarantee::Order]),
     })
 }
 
