@@ -43,12 +43,26 @@ fn print_banner(e: &Emulator) {
             e.port()
         )
     };
+    let keys = e.access().list();
+    let more_keys = if keys.len() > 1 {
+        let ids: Vec<&str> = keys[1..].iter().map(|k| k.access_key_id.as_str()).collect();
+        format!(
+            "\x20 more keys:         {} (from {}; GET /_sls-emu/keys lists their policies)\n",
+            ids.join(", "),
+            c.config_file
+                .as_ref()
+                .map_or("the admin API".into(), |p| p.display().to_string())
+        )
+    } else {
+        String::new()
+    };
     let banner = format!(
         "sls-emu is listening on {}\n\
          \x20 data folder:       {} (durability: {:?})\n\
          \x20 endpoint:          {endpoint}   (projects are addressed as <project>.{endpoint})\n\
          \x20 access key id:     {id}\n\
-         \x20 access key secret: {secret}   (signatures: {:?})\n\
+         \x20 access key secret: {secret}   (signatures: {:?}; the owner key, full rights)\n\
+         {more_keys}\
          \x20 Python:  LogClient(\"{endpoint}\", \"{id}\", \"{secret}\")\n\
          \x20 Rust:    Config::builder().endpoint(\"{endpoint}\").access_key(\"{id}\", \"{secret}\")\n\
          \x20 Go:      sls.CreateNormalInterface(\"{endpoint}\", \"{id}\", \"{secret}\", \"\")\n\

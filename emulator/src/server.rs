@@ -200,6 +200,9 @@ fn access_from(state: &AppState, file: &ConfigFile) -> Result<Access, ServerErro
         Some(a) => state.access.with_account_id(a),
         None => state.access.clone(),
     };
+    if state.config.auth == crate::config::AuthMode::Off && !file.credentials.is_empty() {
+        tracing::warn!("--auth off: the config file's keys and policies are not checked");
+    }
     for c in &file.credentials {
         access
             .insert(c.clone())

@@ -214,6 +214,17 @@ fn pattern_of(s: String) -> impl Strategy<Value = String> {
 }
 
 proptest! {
+    /// With no policy, or only statements for other actions, every request is refused.
+    #[test]
+    fn no_matching_policy_means_no_access(action in name(), project in name(), other in name()) {
+        let ram = format!("log:{action}");
+        let res = format!("acs:log:cn-hangzhou:1:project/{project}");
+        prop_assert_eq!(evaluate([], &req(&ram, &res)), Verdict::ImplicitDeny);
+        prop_assume!(!other.eq_ignore_ascii_case(&action));
+        let p = policy("Allow", &format!("\"log:{other}\""), r#""*""#);
+        prop_assert_eq!(evaluate([&p], &req(&ram, &res)), Verdict::ImplicitDeny);
+    }
+
     /// A Deny that matches refuses, whatever Allows are attached and in whatever order.
     #[test]
     fn deny_overrides_any_allow(action in name(), project in name(), shuffle in any::<bool>()) {
