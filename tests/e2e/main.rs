@@ -8,6 +8,7 @@
 
 mod cross_check;
 mod faults;
+mod least_privilege;
 mod official_java_go;
 mod official_python_consumer;
 mod official_python_sdk;
