@@ -220,6 +220,36 @@ fn check_denied(
     )
 }
 
+/// `project/<project>/logstore/<ls>`: the end of a logstore's ARN.
+fn ls_resource(ctx: &CaseCtx, ls: &str) -> String {
+    format!("project/{}/logstore/{ls}", ctx.project())
+}
+
+/// Under a key with `statements`, ListShards on the one-shard fixture is allowed and PutLogs
+/// there is refused for `log:PostLogStoreLogs`.
+async fn lists_but_cannot_put(ctx: &mut CaseCtx, statements: Value, why: &str) -> CaseResult {
+    let ls = ctx.fixtures().one_shard.clone();
+    let key = key_with(ctx, statements).await?;
+    let resp = ctx.send(key.sign(list_shards(ctx, &ls))).await?;
+    ctx.check_ok("ListShards (allowed)", &resp)?;
+    let resp = ctx.send(key.sign(put(ctx, &ls))).await?;
+    let resource = ls_resource(ctx, &ls);
+    check_denied(
+        ctx,
+        &format!("PutLogs ({why})"),
+        &resp,
+        "log:PostLogStoreLogs",
+        &resource,
+    )
+}
+
+/// ListShards on `ls` under `key`, checked to be refused for `log:ListShards`.
+async fn list_shards_denied(ctx: &mut CaseCtx, key: &Key, ls: &str, what: &str) -> CaseResult {
+    let resp = ctx.send(key.sign(list_shards(ctx, ls))).await?;
+    let resource = ls_resource(ctx, ls);
+    check_denied(ctx, what, &resp, "log:ListShards", &resource)
+}
+
 fn list_shards(ctx: &CaseCtx, ls: &str) -> Request {
     ctx.request(Method::GET, format!("/logstores/{ls}/shards"))
 }
@@ -262,15 +292,7 @@ fn denied_names_action_and_resource(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResu
             .send(key.sign(ctx.request(Method::GET, format!("/logstores/{ls}"))))
             .await?;
         ctx.check_ok("GetLogStore (allowed)", &resp)?;
-        let resp = ctx.send(key.sign(list_shards(ctx, &ls))).await?;
-        let resource = format!("project/{}/logstore/{ls}", ctx.project());
-        check_denied(
-            ctx,
-            "ListShards (not allowed)",
-            &resp,
-            "log:ListShards",
-            &resource,
-        )
+        list_shards_denied(ctx, &key, &ls, "ListShards (not allowed)").await
     })
 }
 
@@ -284,7 +306,7 @@ fn denied_write_stores_nothing(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
         .await?;
         let before = end_cursor(ctx, &ls, 0).await?;
         let resp = ctx.send(key.sign(put(ctx, &ls))).await?;
-        let resource = format!("project/{}/logstore/{ls}", ctx.project());
+        let resource = ls_resource(ctx, &ls);
         check_denied(
             ctx,
             "PutLogs (not allowed)",
@@ -299,26 +321,12 @@ fn denied_write_stores_nothing(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
 
 fn deny_overrides_allow(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
     Box::pin(async move {
-        let ls = ctx.fixtures().one_shard.clone();
-        let key = key_with(
-            ctx,
-            json!([
-                allow(json!("log:*"), json!("*")),
-                {"Effect": "Deny", "Action": "log:PostLogStoreLogs", "Resource": ls_arn(ctx, &ls)},
-            ]),
-        )
-        .await?;
-        let resp = ctx.send(key.sign(list_shards(ctx, &ls))).await?;
-        ctx.check_ok("ListShards (allowed)", &resp)?;
-        let resp = ctx.send(key.sign(put(ctx, &ls))).await?;
-        let resource = format!("project/{}/logstore/{ls}", ctx.project());
-        check_denied(
-            ctx,
-            "PutLogs (denied explicitly)",
-            &resp,
-            "log:PostLogStoreLogs",
-            &resource,
-        )
+        let arn = ls_arn(ctx, &ctx.fixtures().one_shard);
+        let statements = json!([
+            allow(json!("log:*"), json!("*")),
+            {"Effect": "Deny", "Action": "log:PostLogStoreLogs", "Resource": arn},
+        ]);
+        lists_but_cannot_put(ctx, statements, "denied explicitly").await
     })
 }
 
@@ -340,37 +348,15 @@ fn wildcard_action(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
         let pull = super::pull_request(ctx, &ls, 0, &cursor, 1, Some("lz4"));
         let resp = ctx.send(key.sign(pull)).await?;
         ctx.check_ok("PullLogs under log:Get*", &resp)?;
-        let resp = ctx.send(key.sign(list_shards(ctx, &ls))).await?;
-        let resource = format!("project/{}/logstore/{ls}", ctx.project());
-        check_denied(
-            ctx,
-            "ListShards under log:Get*",
-            &resp,
-            "log:ListShards",
-            &resource,
-        )
+        list_shards_denied(ctx, &key, &ls, "ListShards under log:Get*").await
     })
 }
 
 fn not_action(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
     Box::pin(async move {
-        let ls = ctx.fixtures().one_shard.clone();
-        let key = key_with(
-            ctx,
-            json!([{"Effect": "Allow", "NotAction": "log:PostLogStoreLogs", "Resource": "*"}]),
-        )
-        .await?;
-        let resp = ctx.send(key.sign(list_shards(ctx, &ls))).await?;
-        ctx.check_ok("ListShards (not excluded)", &resp)?;
-        let resp = ctx.send(key.sign(put(ctx, &ls))).await?;
-        let resource = format!("project/{}/logstore/{ls}", ctx.project());
-        check_denied(
-            ctx,
-            "PutLogs (excluded)",
-            &resp,
-            "log:PostLogStoreLogs",
-            &resource,
-        )
+        let statements =
+            json!([{"Effect": "Allow", "NotAction": "log:PostLogStoreLogs", "Resource": "*"}]);
+        lists_but_cannot_put(ctx, statements, "excluded by NotAction").await
     })
 }
 
@@ -383,15 +369,13 @@ fn wildcard_resource(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
         let resp = ctx.send(key.sign(list_shards(ctx, &one))).await?;
         ctx.check_ok(format!("ListShards {one} (matches -s?)"), &resp)?;
         let fresh = super::temp_logstore(ctx, 1).await?;
-        let resp = ctx.send(key.sign(list_shards(ctx, &fresh))).await?;
-        let resource = format!("project/{}/logstore/{fresh}", ctx.project());
-        check_denied(
+        list_shards_denied(
             ctx,
+            &key,
+            &fresh,
             "ListShards on a logstore the pattern misses",
-            &resp,
-            "log:ListShards",
-            &resource,
-        )?;
+        )
+        .await?;
         let resp = ctx.send(key.sign(list_shards(ctx, &other))).await?;
         ctx.check_ok(format!("ListShards {other} (matches -s?)"), &resp)
     })
@@ -577,15 +561,7 @@ fn revoked_policy(ctx: &mut CaseCtx) -> BoxFuture<'_, CaseResult> {
             format!("{status} {answer}"),
             status == 200,
         )?;
-        let resp = ctx.send(key.sign(list_shards(ctx, &ls))).await?;
-        let resource = format!("project/{}/logstore/{ls}", ctx.project());
-        check_denied(
-            ctx,
-            "ListShards after the revocation",
-            &resp,
-            "log:ListShards",
-            &resource,
-        )
+        list_shards_denied(ctx, &key, &ls, "ListShards after the revocation").await
     })
 }
 
