@@ -1,0 +1,378 @@
+//! Storage at scale: how the emulator holds up as data grows. The emulator runs as its own
+//! process (the release binary, default flags but for its data folder and key), so the RSS
+//! reported is its own, read from `/proc/<pid>/status` (sampled every 20 ms for peaks).
+//!
+//! Workload (issue #14): 4 writers, a 4-shard logstore, 1,000 logs of ~250 bytes per PutLogs,
+//! lz4, v1 signatures. Printed, each against the first figure of the same run:
+//! - the growth curve: put logs/s and peak RSS for each million logs stored, up to
+//!   `SCALE_MILLIONS` (default 10); the first million is the empty-store baseline;
+//! - the read curve: PullLogs at the start of shard 0 and at its end;
+//! - writer scaling: 4 writers on 4 shards against 64 writers on 16 shards;
+//! - idle RSS, and the time to be ready again after SIGKILL with everything stored.
+//!
+//! `cargo bench -p sls-emulator --bench scale` (`SCALE_MILLIONS=n`, `SCALE_ARGS="--flag v"`
+//! for extra emulator flags).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use prost::Message;
+use sls_protocol::compression::{compress, CompressType};
+use sls_protocol::proto::{Log, LogContent, LogGroup};
+use sls_protocol::signer::Signer;
+
+const KEY: &str = "scale-key";
+const SECRET: &str = "scale-secret";
+const PROJECT: &str = "scale";
+const LOGS_PER_REQUEST: usize = 1000;
+
+/// The emulator process.
+struct Emu {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Emu {
+    fn spawn(dir: &Path) -> Emu {
+        let extra = std::env::var("SCALE_ARGS").unwrap_or_default();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sls-emulator"))
+            .args(["--port", "0", "--bind", "127.0.0.1"])
+            .args(["--access-key-id", KEY, "--access-key-secret", SECRET])
+            .arg("--data-dir")
+            .arg(dir)
+            .args(extra.split_whitespace())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let addr = line
+            .trim()
+            .strip_prefix("sls-emu is listening on ")
+            .and_then(|rest| rest.split(',').next())
+            .unwrap_or_else(|| panic!("unexpected banner: {line:?}"))
+            .parse()
+            .unwrap();
+        Emu { child, addr }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+/// Resident set size in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The highest RSS seen while it runs.
+struct Peak {
+    stop: Arc<AtomicBool>,
+    max_kib: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Peak {
+    fn watch(pid: u32) -> Peak {
+        let stop = Arc::new(AtomicBool::new(false));
+        let max_kib = Arc::new(AtomicU64::new(0));
+        let (s, m) = (stop.clone(), max_kib.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                m.fetch_max((rss_mib(pid) * 1024.0) as u64, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Peak {
+            stop,
+            max_kib,
+            thread: Some(thread),
+        }
+    }
+
+    fn end(mut self) -> f64 {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+        self.max_kib.load(Ordering::Relaxed) as f64 / 1024.0
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// 1,000 logs of ~250 raw bytes, distinct per (writer, request).
+fn log_group(seed: u64) -> Vec<u8> {
+    let logs = (0..LOGS_PER_REQUEST)
+        .map(|i| Log {
+            time: Some(u32::try_from(unix_now()).unwrap()),
+            contents: vec![
+                LogContent { key: "level".into(), value: "INFO".into() },
+                LogContent { key: "request_id".into(), value: format!("{seed:012}-{i:06}").into() },
+                LogContent {
+                    key: "message".into(),
+                    value: format!("GET /api/v1/items/{i} 200 {} ms user=u{} agent=Mozilla/5.0 (X11; Linux x86_64) path=/srv/app/handlers/items.rs:{}", i % 97, i % 13, i % 500).into(),
+                },
+                LogContent { key: "host".into(), value: format!("web-{:02}.prod.example", i % 16).into() },
+            ],
+            time_ns: None,
+        })
+        .collect();
+    LogGroup {
+        logs,
+        topic: Some("scale".into()),
+        source: Some("10.0.0.1".into()),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+/// A signed request to the emulator.
+fn signed(
+    http: &reqwest::Client,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    query: &[(String, String)],
+    mut headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> reqwest::RequestBuilder {
+    headers.push(("x-log-apiversion".into(), "0.6.0".into()));
+    Signer::v1(KEY, SECRET).sign(method, path, query, &mut headers, &body, unix_now());
+    let mut req = http
+        .request(method.parse().unwrap(), format!("http://{addr}{path}"))
+        .query(query)
+        .header("host", format!("{PROJECT}.localhost:{}", addr.port()))
+        .body(body);
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    req
+}
+
+async fn create_logstore(http: &reqwest::Client, addr: SocketAddr, name: &str, shards: u32) {
+    let json = |v: serde_json::Value| {
+        (
+            vec![("content-type".to_string(), "application/json".to_string())],
+            v.to_string().into_bytes(),
+        )
+    };
+    let (h, b) = json(serde_json::json!({"projectName": PROJECT, "description": ""}));
+    let r = signed(http, addr, "POST", "/", &[], h, b)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status() == 200 || r.status() == 400,
+        "{:?}",
+        r.text().await
+    );
+    let (h, b) = json(serde_json::json!({"logstoreName": name, "shardCount": shards, "ttl": 3650}));
+    let r = signed(http, addr, "POST", "/logstores", &[], h, b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+}
+
+/// `writers` writers put to `logstore` until `logs` more logs are stored; returns logs/s.
+async fn put(addr: SocketAddr, logstore: &str, writers: usize, logs: u64, seed: &AtomicU64) -> f64 {
+    let requests = logs / LOGS_PER_REQUEST as u64;
+    let sent = Arc::new(AtomicU64::new(0));
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..writers {
+        let sent = sent.clone();
+        let first = seed.fetch_add(requests, Ordering::Relaxed);
+        let path = format!("/logstores/{logstore}/shards/lb");
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            loop {
+                let n = sent.fetch_add(1, Ordering::Relaxed);
+                if n >= requests {
+                    return;
+                }
+                let raw = log_group(first + n);
+                let body = compress(CompressType::Lz4, &raw).unwrap();
+                let h = vec![
+                    (
+                        "content-type".to_string(),
+                        "application/x-protobuf".to_string(),
+                    ),
+                    ("x-log-bodyrawsize".to_string(), raw.len().to_string()),
+                    ("x-log-compresstype".to_string(), "lz4".to_string()),
+                ];
+                let r = signed(&http, addr, "POST", &path, &[], h, body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200, "{:?}", r.text().await);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    logs as f64 / t0.elapsed().as_secs_f64()
+}
+
+/// A shard's cursor `from` (`begin`, `end`).
+async fn cursor(
+    http: &reqwest::Client,
+    addr: SocketAddr,
+    logstore: &str,
+    shard: u32,
+    from: &str,
+) -> i64 {
+    let q = vec![
+        ("from".to_string(), from.to_string()),
+        ("type".to_string(), "cursor".to_string()),
+    ];
+    let path = format!("/logstores/{logstore}/shards/{shard}");
+    let r = signed(http, addr, "GET", &path, &q, vec![], vec![])
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    sls_protocol::cursor::decode_cursor(v["cursor"].as_str().unwrap()).unwrap()
+}
+
+/// Pulls `groups` LogGroups of shard 0 from cursor `at`, 10 per request; returns logs/s.
+async fn pull(
+    http: &reqwest::Client,
+    addr: SocketAddr,
+    logstore: &str,
+    at: i64,
+    groups: i64,
+) -> f64 {
+    let t0 = Instant::now();
+    let path = format!("/logstores/{logstore}/shards/0");
+    let (mut c, end, mut logs) = (at, at + groups, 0u64);
+    while c < end {
+        let q = vec![
+            ("count".to_string(), "10".to_string()),
+            ("cursor".to_string(), sls_protocol::cursor::encode_cursor(c)),
+            ("type".to_string(), "log".to_string()),
+        ];
+        let h = vec![("accept-encoding".to_string(), "lz4".to_string())];
+        let r = signed(http, addr, "GET", &path, &q, h, vec![])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let n: i64 = r.headers()["x-log-count"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        std::hint::black_box(r.bytes().await.unwrap());
+        c += n;
+        logs += n as u64 * LOGS_PER_REQUEST as u64;
+    }
+    logs as f64 / t0.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let millions: u64 = std::env::var("SCALE_MILLIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let emu = Emu::spawn(dir.path());
+    std::thread::sleep(Duration::from_secs(1));
+    let idle = rss_mib(emu.pid());
+    let addr = emu.addr;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let seed = AtomicU64::new(0);
+    rt.block_on(async {
+        println!("sls-emu storage at scale: 4 writers, 4 shards, {LOGS_PER_REQUEST} logs of ~250 B per PutLogs, lz4, fsync");
+        println!("idle RSS (empty store): {idle:.1} MiB");
+        create_logstore(&http, addr, "grow", 4).await;
+        println!("\ngrowth curve");
+        println!("{:>10} | {:>12} {:>8} | {:>12}", "stored", "put logs/s", "ratio", "peak RSS MiB");
+        let mut base = None;
+        for m in 1..=millions {
+            let peak = Peak::watch(emu.pid());
+            let rate = put(addr, "grow", 4, 1_000_000, &seed).await;
+            let rss = peak.end();
+            let b = *base.get_or_insert(rate);
+            println!("{:>9}M | {rate:>12.0} {:>7.0}% | {rss:>12.1}", m, 100.0 * rate / b);
+        }
+
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        println!("RSS 3 s after the last write: {:.1} MiB", rss_mib(emu.pid()));
+
+        println!("\nread curve (shard 0, 200 LogGroups of 1000 logs, 10 per PullLogs)");
+        let begin = cursor(&http, addr, "grow", 0, "begin").await;
+        let end = cursor(&http, addr, "grow", 0, "end").await;
+        let groups = 200.min(end - begin);
+        let peak = Peak::watch(emu.pid());
+        let at_start = pull(&http, addr, "grow", begin, groups).await;
+        let at_end = pull(&http, addr, "grow", end - groups, groups).await;
+        let rss = peak.end();
+        println!("  at the start: {at_start:>10.0} logs/s");
+        println!("  at the end:   {at_end:>10.0} logs/s ({:.0}% of the start); peak RSS {rss:.1} MiB", 100.0 * at_end / at_start);
+
+        println!("\nwriter scaling (fresh logstores, 200,000 logs each)");
+        create_logstore(&http, addr, "narrow", 4).await;
+        create_logstore(&http, addr, "wide", 16).await;
+        let four = put(addr, "narrow", 4, 200_000, &seed).await;
+        let sixty_four = put(addr, "wide", 64, 200_000, &seed).await;
+        println!("   4 writers,  4 shards: {four:>10.0} logs/s");
+        println!("  64 writers, 16 shards: {sixty_four:>10.0} logs/s ({:.2}x)", sixty_four / four);
+    });
+    let stored = dir_size(dir.path());
+    emu.kill9();
+    let t0 = Instant::now();
+    let again = Emu::spawn(dir.path());
+    let ready = t0.elapsed();
+    println!(
+        "\nrestart after SIGKILL with {:.2} GiB stored: ready in {:.2} s",
+        stored as f64 / (1u64 << 30) as f64,
+        ready.as_secs_f64()
+    );
+    again.kill9();
+}
+
+fn dir_size(p: &Path) -> u64 {
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
