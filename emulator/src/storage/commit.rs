@@ -8,6 +8,12 @@
 //! A writer inserts first and then asks for a commit; the commit thread takes every request
 //! that has arrived, syncs once, and answers them all. Any insert made before a request was
 //! queued is covered by the sync that answers it.
+//!
+//! LogGroups are the exception: their bytes go to segment files (`segments.rs`) and their
+//! pointers ride in the request ([`IndexWrite`]). The thread fdatasyncs the segment files
+//! first and only then applies the pointers to sled, so sled never holds a pointer to bytes
+//! a crash could lose. Requests are queued under the shard's append lock, so one shard's
+//! pointers are applied in sequence order.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -21,19 +27,37 @@ use tokio::sync::oneshot;
 
 type Reply = oneshot::Sender<Result<(), Arc<std::io::Error>>>;
 
+/// A sled batch to apply once the segment files are synced (a LogGroup's pointer and its
+/// sequence-id record), and what to forget once it is in sled.
+pub(crate) struct IndexWrite {
+    pub tree: sled::Tree,
+    pub batch: sled::Batch,
+    /// Called after the batch is applied (or failed): clears the write's pending state.
+    pub done: Box<dyn FnOnce() + Send>,
+}
+
+struct Request {
+    reply: Reply,
+    index: Option<IndexWrite>,
+}
+
 /// Handle to the commit thread. Dropping it stops the thread (after the queued commits).
 #[derive(Debug)]
 pub(crate) struct Committer {
-    tx: Option<mpsc::Sender<Reply>>,
+    tx: Option<mpsc::Sender<Request>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Committer {
     /// Starts the commit thread for the sled database stored in `dir`.
-    pub(crate) fn start(db: sled::Db, dir: &Path) -> std::io::Result<Self> {
+    pub(crate) fn start(
+        db: sled::Db,
+        dir: &Path,
+        segments: super::segments::Pending,
+    ) -> std::io::Result<Self> {
         let db_file = File::open(dir.join("db"))?;
         let blobs = dir.join("blobs");
-        let (tx, rx) = mpsc::channel::<Reply>();
+        let (tx, rx) = mpsc::channel::<Request>();
         let thread = std::thread::Builder::new()
             .name("sls-emu-commit".into())
             .spawn(move || {
@@ -41,13 +65,33 @@ impl Committer {
                 while let Ok(first) = rx.recv() {
                     let mut batch = vec![first];
                     batch.extend(rx.try_iter());
+                    let mut replies = Vec::with_capacity(batch.len());
+                    // 1. The bytes the pointers name.
+                    let synced_segments =
+                        super::segments::sync_pending(&segments).map_err(Arc::new);
+                    // 2. The pointers, each batch alone: one that fails (its logstore was
+                    //    dropped meanwhile) fails only its own writer.
+                    for r in batch {
+                        let mut own = synced_segments.clone();
+                        if let Some(w) = r.index {
+                            if own.is_ok() {
+                                own = w
+                                    .tree
+                                    .apply_batch(w.batch)
+                                    .map_err(|e| Arc::new(std::io::Error::other(e)));
+                            }
+                            (w.done)();
+                        }
+                        replies.push((r.reply, own));
+                    }
+                    // 3. sled, for the pointers and every metadata change queued before.
                     let result = sync_once(&db, &db_file, &blobs, &mut synced).map_err(Arc::new);
                     if let Err(e) = &result {
                         tracing::error!(error = %e, "commit failed");
                     }
-                    for reply in batch {
+                    for (reply, own) in replies {
                         // A writer that stopped waiting (client gone) is not an error.
-                        let _ = reply.send(result.clone());
+                        let _ = reply.send(own.and(result.clone()));
                     }
                 }
             })?;
@@ -59,15 +103,28 @@ impl Committer {
 
     /// Waits until everything inserted before this call is on disk.
     pub(crate) async fn commit(&self) -> Result<(), Arc<std::io::Error>> {
-        let (reply, wait) = oneshot::channel();
-        let gone = || Arc::new(std::io::Error::other("commit thread stopped"));
-        self.tx
-            .as_ref()
-            .ok_or_else(gone)?
-            .send(reply)
-            .map_err(|_| gone())?;
-        wait.await.map_err(|_| gone())?
+        wait(self.enqueue(None)).await
     }
+
+    /// Queues a commit (with a LogGroup's pointer, applied after the segments are synced)
+    /// without waiting: call it under the shard's lock, then [`wait`] outside it.
+    pub(crate) fn enqueue(&self, index: Option<IndexWrite>) -> Queued {
+        let (reply, rx) = oneshot::channel();
+        let sent = self
+            .tx
+            .as_ref()
+            .is_some_and(|tx| tx.send(Request { reply, index }).is_ok());
+        Queued(sent.then_some(rx))
+    }
+}
+
+/// A queued commit.
+pub(crate) struct Queued(Option<oneshot::Receiver<Result<(), Arc<std::io::Error>>>>);
+
+/// Waits for a queued commit.
+pub(crate) async fn wait(q: Queued) -> Result<(), Arc<std::io::Error>> {
+    let gone = || Arc::new(std::io::Error::other("commit thread stopped"));
+    q.0.ok_or_else(gone)?.await.map_err(|_| gone())?
 }
 
 impl Drop for Committer {

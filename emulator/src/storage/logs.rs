@@ -6,7 +6,11 @@ use std::sync::atomic::Ordering;
 use sls_protocol::proto;
 use sls_protocol::types::{ShardId, UnixNanos};
 
+use std::path::Path;
+
+use super::commit::{IndexWrite, Queued};
 use super::records::{floor_key, read_u64};
+use super::segments::{self, Pointer};
 use super::{Logstore, Result, Shard, StorageError, Store};
 use crate::model::shard::ShardStatus;
 
@@ -30,7 +34,7 @@ pub struct ReadBatch {
 
 const HEADER: usize = 4;
 
-fn key(shard: ShardId, seq: u64) -> [u8; 12] {
+pub(super) fn key(shard: ShardId, seq: u64) -> [u8; 12] {
     let mut k = [0u8; 12];
     k[..4].copy_from_slice(&shard.get().to_be_bytes());
     k[4..].copy_from_slice(&seq.to_be_bytes());
@@ -86,8 +90,18 @@ pub(super) fn shard_range(shard: ShardId) -> std::ops::RangeInclusive<[u8; 12]> 
 /// shard's metadata and its data leaves behind. One seek per shard present in the tree.
 pub(super) fn remove_unknown_shards(
     tree: &sled::Tree,
+    dir: &Path,
     known: &std::collections::BTreeSet<ShardId>,
 ) -> Result<()> {
+    // Segment folders of shards the layout does not list.
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let id = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok());
+            if id.is_some_and(|id| !known.contains(&ShardId(id))) {
+                segments::remove_dir(&e.path())?;
+            }
+        }
+    }
     let mut from = key(ShardId(0), 0);
     while let Some((k, _)) = tree.range(from..).next().transpose()? {
         let Some(shard) = k
@@ -102,20 +116,38 @@ pub(super) fn remove_unknown_shards(
         }
         if !known.contains(&shard) {
             tracing::info!(shard = shard.get(), "removing the data of a deleted shard");
-            remove_shard_data(tree, shard)?;
+            remove_shard_data(tree, dir, shard)?;
         }
         from = key(ShardId(shard.get() + 1), 0);
     }
     Ok(())
 }
 
-/// Removes every LogGroup of one shard, in one batch.
-pub(super) fn remove_shard_data(tree: &sled::Tree, shard: ShardId) -> sled::Result<()> {
+/// Removes every LogGroup of one shard: its index in one batch, then its segment folder.
+pub(super) fn remove_shard_data(tree: &sled::Tree, dir: &Path, shard: ShardId) -> sled::Result<()> {
     let mut batch = sled::Batch::default();
     for item in tree.range(shard_range(shard)) {
         batch.remove(item?.0);
     }
-    tree.apply_batch(batch)
+    tree.apply_batch(batch)?;
+    segments::remove_dir(&segments::shard_dir(dir, shard)).map_err(sled::Error::Io)
+}
+
+/// Drops the pointers at the end of a shard whose records are not whole on disk. With fsync
+/// durability there are none (pointers reach sled only after their bytes are synced); with
+/// buffered durability a crash can leave some, and they were never promised.
+pub(super) fn recover_tail(tree: &sled::Tree, dir: &Path, shard: ShardId) -> Result<()> {
+    let shard_dir = segments::shard_dir(dir, shard);
+    while let Some((k, v)) = tree.range(shard_range(shard)).next_back().transpose()? {
+        match Pointer::decode(&v) {
+            Some(p) if !segments::is_whole(&shard_dir, p) => {
+                tracing::warn!(shard = shard.get(), seq = ?seq_of_key(&k), "dropping a LogGroup torn by a crash");
+                tree.remove(k)?;
+            }
+            _ => break,
+        }
+    }
+    Ok(())
 }
 
 fn seq_of_key(k: &[u8]) -> Option<u64> {
@@ -126,17 +158,25 @@ fn receive_time_of(v: &[u8]) -> Option<u32> {
     v.get(..HEADER)?.try_into().ok().map(u32::from_be_bytes)
 }
 
-fn decode(k: &[u8], v: sled::IVec) -> Result<StoredGroup> {
-    let corrupt = || StorageError::Corrupt {
+/// A stored group from its index entry: the bytes come from its segment (`shard_dir`), or
+/// from the entry itself in stores written before segments.
+fn decode(shard_dir: &Path, k: &[u8], v: sled::IVec) -> Result<StoredGroup> {
+    let corrupt = |reason: String| StorageError::Corrupt {
         key: format!("{k:02x?}"),
-        reason: "log entry too short".into(),
+        reason,
     };
-    let seq = seq_of_key(k).ok_or_else(corrupt)?;
-    let receive_time = receive_time_of(&v).ok_or_else(corrupt)?;
+    let seq = seq_of_key(k).ok_or_else(|| corrupt("log entry too short".into()))?;
+    let receive_time = receive_time_of(&v).ok_or_else(|| corrupt("log entry too short".into()))?;
+    let bytes = match Pointer::decode(&v) {
+        Some(p) => segments::read(shard_dir, p)
+            .map_err(|e| corrupt(format!("segment read: {e}")))?
+            .into(),
+        None => v.subslice(HEADER, v.len() - HEADER),
+    };
     Ok(StoredGroup {
         seq,
         receive_time,
-        bytes: v.subslice(HEADER, v.len() - HEADER),
+        bytes,
     })
 }
 
@@ -247,7 +287,8 @@ pub(super) const MAX_REROUTES: usize = 16;
 
 /// What one attempt to append under a shard's lock found.
 enum Attempt {
-    Stored(u64),
+    /// Appended as this sequence number; durable once the queued commit (if any) is.
+    Stored(u64, Option<Queued>),
     /// The shard was closed by a split or merge after the write picked it.
     Closed,
 }
@@ -305,9 +346,9 @@ impl Store {
         #[cfg(test)]
         self.pause_point().await;
         let mut reroutes = 0;
-        let seq = loop {
+        let (seq, queued) = loop {
             match self.try_append(&ls, &shard, &write)? {
-                Attempt::Stored(seq) => break seq,
+                Attempt::Stored(seq, queued) => break (seq, queued),
                 Attempt::Closed if reroutes < MAX_REROUTES => {
                     reroutes += 1;
                     tracing::debug!(shard = shard.id.get(), "write re-routed: its shard was closed");
@@ -320,7 +361,9 @@ impl Store {
                 }
             }
         };
-        self.commit().await?;
+        if let Some(q) = queued {
+            super::commit::wait(q).await.map_err(StorageError::Commit)?;
+        }
         // Everything up to `seq` is durable now: an earlier append to this shard inserted
         // before ours, so the sync that covered ours covered it too.
         shard.visible.fetch_max(seq + 1, Ordering::AcqRel);
@@ -344,7 +387,14 @@ impl Store {
             return Err(StorageError::WriteQuotaExceeded(sid));
         }
         if let Some(id) = w.id {
-            if let Some(last) = last_seqid(&ls.tree, id.hash_key)? {
+            // A write queued for commit is not in sled yet: its id counts too.
+            let pending = ls
+                .pending_seqids
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&id.hash_key)
+                .copied();
+            if let Some(last) = last_seqid(&ls.tree, id.hash_key)?.max(pending) {
                 if id.seqid <= last {
                     return Err(StorageError::SequenceIdNotAbove {
                         hash_key: id.hash_key,
@@ -356,19 +406,63 @@ impl Store {
         }
         let seq = st.next;
         let receive_time = w.now_secs.max(st.last_receive_time);
-        let mut value = Vec::with_capacity(HEADER + w.group.len());
-        value.extend_from_slice(&receive_time.to_be_bytes());
-        value.extend_from_slice(w.group);
+        if st.log.is_none() {
+            // The first append since the store opened continues after the last pointer in
+            // sled (none is pending yet).
+            let tail = ls
+                .tree
+                .range(shard_range(sid))
+                .next_back()
+                .transpose()?
+                .and_then(|(_, v)| Pointer::decode(&v));
+            st.log = Some(segments::Appender::new(
+                segments::shard_dir(&ls.dir, sid),
+                tail,
+            ));
+        }
+        let log = st.log.get_or_insert_with(|| {
+            segments::Appender::new(segments::shard_dir(&ls.dir, sid), None)
+        });
+        let pointer = log.append(seq, w.group, &self.inner.segments)?;
         // One batch: sled applies it atomically, also across a crash.
         let mut batch = sled::Batch::default();
-        batch.insert(&key(shard.id, seq)[..], value);
+        batch.insert(&key(sid, seq)[..], &pointer.encode(receive_time)[..]);
         if let Some(id) = w.id {
             batch.insert(&seqid_key(id.hash_key)[..], &id.seqid.to_be_bytes()[..]);
         }
-        ls.tree.apply_batch(batch)?;
+        let queued = match &self.inner.committer {
+            // The pointer goes to sled after the segment is synced, in the commit thread.
+            Some(c) => {
+                if let Some(id) = w.id {
+                    ls.pending_seqids
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(id.hash_key, id.seqid);
+                }
+                let pending = ls.pending_seqids.clone();
+                let id = w.id;
+                let done = Box::new(move || {
+                    if let Some(id) = id {
+                        let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
+                        if p.get(&id.hash_key) == Some(&id.seqid) {
+                            p.remove(&id.hash_key);
+                        }
+                    }
+                });
+                Some(c.enqueue(Some(IndexWrite {
+                    tree: ls.tree.clone(),
+                    batch,
+                    done,
+                })))
+            }
+            None => {
+                ls.tree.apply_batch(batch)?;
+                None
+            }
+        };
         st.next = seq + 1;
         st.last_receive_time = receive_time;
-        Ok(Attempt::Stored(seq))
+        Ok(Attempt::Stored(seq, queued))
     }
 
     /// Reads up to `max_count` groups from `from` (inclusive) to `until` (exclusive, clamped
@@ -388,9 +482,10 @@ impl Store {
             return Ok(batch);
         }
         let mut bytes = 0usize;
+        let shard_dir = segments::shard_dir(&ls.dir, shard.id);
         for item in ls.tree.range(key(shard.id, from)..key(shard.id, until)) {
             let (k, v) = item?;
-            let g = decode(&k, v)?;
+            let g = decode(&shard_dir, &k, v)?;
             bytes += g.bytes.len();
             batch.groups.push(g);
             if batch.groups.len() >= max_count || bytes >= max_bytes {
@@ -461,6 +556,7 @@ impl Store {
             .insert(floor_key(ls.id, shard.id), &new_begin.to_be_bytes())?;
         shard.begin.store(new_begin, Ordering::Release);
         ls.tree.apply_batch(batch)?;
+        segments::remove_below(&segments::shard_dir(&ls.dir, shard.id), new_begin)?;
         Ok(new_begin - begin)
     }
 }

@@ -6,7 +6,9 @@
 //!   `floor/{logstore id}/{shard}` → u64 BE, the first sequence number still alive after TTL
 //!   expiry (so sequence numbers are never reused even when a shard's data is all gone).
 //! - tree `logs/{logstore id}` per logstore: key = shard u32 BE ‖ seq u64 BE, value =
-//!   receive time u32 BE ‖ the LogGroup bytes exactly as validated (never re-encoded); and
+//!   receive time u32 BE ‖ a pointer into the shard's segment files (`segments.rs`: the
+//!   LogGroup bytes exactly as validated, never re-encoded; stores written before segments
+//!   hold the bytes here instead, and stay readable); and
 //!   key = `ff ff ff ff` ‖ hash key u128 BE → u64 BE, the last sequence id (PutLogs `seqid=`)
 //!   stored for that hash key, written in one batch with its LogGroup.
 //!
@@ -22,6 +24,7 @@ mod logs;
 #[cfg(test)]
 mod race_test;
 mod records;
+mod segments;
 mod shards;
 #[cfg(test)]
 mod store_test;
@@ -136,6 +139,10 @@ pub struct Store {
 struct Inner {
     db: sled::Db,
     meta: sled::Tree,
+    /// The data folder (segments live under it).
+    root: std::path::PathBuf,
+    /// Segment files written since the last commit.
+    segments: segments::Pending,
     /// Projects by name. A std lock: held only for in-memory work and sled point writes,
     /// never across an await.
     catalog: RwLock<BTreeMap<String, ProjectEntry>>,
@@ -170,6 +177,10 @@ pub struct Logstore {
     record: RwLock<LogstoreRecord>,
     shards: RwLock<Vec<Arc<Shard>>>,
     tree: sled::Tree,
+    /// Its segment folder.
+    dir: std::path::PathBuf,
+    /// Sequence ids of writes queued for commit but not in sled yet, by hash key.
+    pending_seqids: Arc<Mutex<std::collections::HashMap<u128, u64>>>,
     round_robin: AtomicUsize,
     deleted: AtomicBool,
     /// Consumer groups by name (config, live consumers, ownership, checkpoints).
@@ -203,6 +214,33 @@ struct AppendState {
     next: u64,
     last_receive_time: u32,
     status: ShardStatus,
+    /// The shard's open segment, once it has been appended to since the store opened.
+    log: Option<segments::Appender>,
+}
+
+/// Opens sled in `dir`. A store closed a moment ago in this process (a restart) may still
+/// hold the folder's lock while sled's background flusher winds down: wait for it, up to 2 s.
+fn open_sled(dir: &Path) -> Result<sled::Db> {
+    let config = sled::Config::new()
+        .path(dir)
+        .flush_every_ms(Some(500))
+        .segment_size(SEGMENT_SIZE);
+    let mut tries = 0;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.to_string().contains("could not acquire lock") =>
+            {
+                tries += 1;
+                if tries >= 40 {
+                    return Err(sled::Error::Io(e).into());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 impl Store {
@@ -213,12 +251,9 @@ impl Store {
     pub fn open(dir: &Path, durability: Durability) -> Result<Store> {
         let existed = dir.exists();
         std::fs::create_dir_all(dir)?;
-        let db = sled::Config::new()
-            .path(dir)
-            .flush_every_ms(Some(500))
-            .segment_size(SEGMENT_SIZE)
-            .open()?;
+        let db = open_sled(dir)?;
         let meta = db.open_tree("meta")?;
+        let pending = segments::Pending::default();
         let committer = match durability {
             Durability::Fsync => {
                 // Make the folder itself and sled's fresh files durable once.
@@ -226,16 +261,18 @@ impl Store {
                 if !existed {
                     commit::sync_dir(&commit::parent_dir(dir))?;
                 }
-                Some(Committer::start(db.clone(), dir)?)
+                Some(Committer::start(db.clone(), dir, pending.clone())?)
             }
             Durability::Buffered => None,
         };
-        let (catalog, named) = records::load_catalog(&db, &meta)?;
-        records::drop_unnamed_trees(&db, &named)?;
+        let (catalog, named) = records::load_catalog(&db, &meta, dir)?;
+        records::drop_unnamed_trees(&db, &named, dir)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
                 meta,
+                root: dir.to_path_buf(),
+                segments: pending,
                 catalog: RwLock::new(catalog),
                 committer,
                 #[cfg(test)]
@@ -461,7 +498,8 @@ impl Store {
                 records::to_json(&record),
             );
             self.inner.meta.apply_batch(batch)?;
-            let ls = Logstore::new(record, tree, |_| (0, 0, 0), BTreeMap::new());
+            let dir = segments::logstore_dir(&self.inner.root, record.id);
+            let ls = Logstore::new(record, tree, dir, |_| (0, 0, 0), BTreeMap::new());
             project.logstores.insert(ls.name(), Arc::new(ls));
         }
         self.commit().await
@@ -582,9 +620,12 @@ impl Store {
     /// reclaims; it is logged, not returned.
     async fn drop_data_trees(&self, ids: Vec<u64>) {
         let db = self.inner.db.clone();
+        let root = self.inner.root.clone();
         let dropped = tokio::task::spawn_blocking(move || {
-            ids.into_iter()
-                .try_for_each(|id| db.drop_tree(records::logs_tree_name(id)).map(drop))
+            ids.into_iter().try_for_each(|id| {
+                db.drop_tree(records::logs_tree_name(id))?;
+                segments::remove_dir(&segments::logstore_dir(&root, id)).map_err(sled::Error::Io)
+            })
         })
         .await;
         match dropped {
@@ -607,6 +648,7 @@ impl Logstore {
     fn new(
         record: LogstoreRecord,
         tree: sled::Tree,
+        dir: std::path::PathBuf,
         positions: impl Fn(&ShardRecord) -> (u64, u64, u32),
         groups: BTreeMap<String, consumer_groups::GroupRuntime>,
     ) -> Logstore {
@@ -620,6 +662,8 @@ impl Logstore {
             record: RwLock::new(record),
             shards: RwLock::new(shards),
             tree,
+            dir,
+            pending_seqids: Arc::default(),
             round_robin: AtomicUsize::new(0),
             deleted: AtomicBool::new(false),
             groups: Mutex::new(groups),
@@ -757,6 +801,7 @@ impl Shard {
                 next,
                 last_receive_time,
                 status: s.status,
+                log: None,
             }),
             visible: AtomicU64::new(next),
             begin: AtomicU64::new(begin),

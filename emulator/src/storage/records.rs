@@ -186,7 +186,24 @@ pub(super) fn next_logstore_id(meta: &sled::Tree) -> Result<u64> {
 /// Drops every `logs/{id}` tree whose id no logstore record names: what a crash between
 /// deleting a logstore's metadata and dropping its data (or between creating its tree and
 /// its record) leaves behind.
-pub(super) fn drop_unnamed_trees(db: &sled::Db, named: &BTreeSet<u64>) -> Result<()> {
+pub(super) fn drop_unnamed_trees(
+    db: &sled::Db,
+    named: &BTreeSet<u64>,
+    root: &std::path::Path,
+) -> Result<()> {
+    // Segment folders of logstores no record names.
+    if let Ok(entries) = std::fs::read_dir(root.join("segments")) {
+        for e in entries.flatten() {
+            let id = e.file_name().to_str().and_then(|n| n.parse::<u64>().ok());
+            if let Some(id) = id.filter(|id| !named.contains(id)) {
+                tracing::info!(
+                    logstore_id = id,
+                    "removing the segments of a deleted logstore"
+                );
+                super::segments::remove_dir(&e.path())?;
+            }
+        }
+    }
     for name in db.tree_names() {
         let id = std::str::from_utf8(&name)
             .ok()
@@ -205,6 +222,7 @@ pub(super) fn drop_unnamed_trees(db: &sled::Db, named: &BTreeSet<u64>) -> Result
 pub(super) fn load_catalog(
     db: &sled::Db,
     meta: &sled::Tree,
+    root: &std::path::Path,
 ) -> Result<(BTreeMap<String, ProjectEntry>, BTreeSet<u64>)> {
     let mut catalog = BTreeMap::new();
     let mut named = BTreeSet::new();
@@ -228,10 +246,12 @@ pub(super) fn load_catalog(
             continue;
         };
         let tree = db.open_tree(logs_tree_name(record.id))?;
+        let dir = super::segments::logstore_dir(root, record.id);
         let known: BTreeSet<ShardId> = record.shards.iter().map(|s| s.id).collect();
-        super::logs::remove_unknown_shards(&tree, &known)?;
+        super::logs::remove_unknown_shards(&tree, &dir, &known)?;
         let mut positions = BTreeMap::new();
         for s in &record.shards {
+            super::logs::recover_tail(&tree, &dir, s.id)?;
             positions.insert(
                 s.id,
                 super::logs::scan_positions(meta, &tree, record.id, s.id)?,
@@ -242,6 +262,7 @@ pub(super) fn load_catalog(
         let ls = Logstore::new(
             record,
             tree,
+            dir,
             |s| positions.get(&s.id).copied().unwrap_or((0, 0, 0)),
             groups,
         );

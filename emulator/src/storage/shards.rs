@@ -191,9 +191,10 @@ impl Store {
             ls
         };
         self.commit().await?;
-        let tree = ls.tree.clone();
+        let (tree, dir) = (ls.tree.clone(), ls.dir.clone());
         let removed =
-            tokio::task::spawn_blocking(move || super::logs::remove_shard_data(&tree, id)).await;
+            tokio::task::spawn_blocking(move || super::logs::remove_shard_data(&tree, &dir, id))
+                .await;
         match removed {
             // The logstore was deleted meanwhile: its data went with it.
             Ok(Ok(())) | Ok(Err(sled::Error::CollectionNotFound(_))) => {}

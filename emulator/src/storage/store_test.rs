@@ -133,3 +133,130 @@ fn logs_key_of(shard: u32) -> Vec<u8> {
     k.extend_from_slice(&0u64.to_be_bytes());
     k
 }
+
+fn put_req(group: &[u8], now: UnixNanos) -> PutLogs<'static> {
+    PutLogs {
+        project: "p",
+        logstore: "l",
+        route: Route::LoadBalance,
+        group: group.to_vec(),
+        client_ip: None,
+        now,
+        admit: &AdmitAll,
+    }
+}
+
+fn read_all(store: &Store) -> Vec<Vec<u8>> {
+    let ls = store.logstore("p", "l").unwrap();
+    let shard = ls.shard(ShardId(0)).unwrap();
+    let batch = store
+        .read(&ls, &shard, 0, u64::MAX, 1000, usize::MAX)
+        .unwrap();
+    batch.groups.iter().map(|g| g.bytes.to_vec()).collect()
+}
+
+fn segment_files(dir: &std::path::Path, ls: u64) -> Vec<std::path::PathBuf> {
+    let shard = segments::shard_dir(&segments::logstore_dir(dir, ls), ShardId(0));
+    let mut files: Vec<_> = std::fs::read_dir(shard)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// Stores written before segments keep their LogGroups inside sled: they stay readable, and
+/// new writes go to segments after them.
+#[tokio::test]
+async fn old_inline_entries_and_segment_entries_read_together() {
+    let (store, dir) = Store::temporary_with_logstore(1, NOW).await;
+    let id = store.logstore("p", "l").unwrap().id;
+    let tree = store.inner.db.open_tree(logs_tree_name(id)).unwrap();
+    let mut inline = 1_700_000_000u32.to_be_bytes().to_vec();
+    inline.extend_from_slice(b"\x0a\x03old");
+    tree.insert(super::logs::key(ShardId(0), 0), inline)
+        .unwrap();
+    drop((store, tree));
+    let store = Store::open(dir.path(), Durability::Fsync).unwrap();
+    store.put_logs(put_req(b"\x0a\x03new", NOW)).await.unwrap();
+    assert_eq!(
+        read_all(&store),
+        [b"\x0a\x03old".to_vec(), b"\x0a\x03new".to_vec()]
+    );
+    assert_eq!(segment_files(dir.path(), id).len(), 1);
+    drop(store);
+    let store = Store::open(dir.path(), Durability::Fsync).unwrap();
+    assert_eq!(
+        read_all(&store),
+        [b"\x0a\x03old".to_vec(), b"\x0a\x03new".to_vec()]
+    );
+}
+
+/// With buffered durability a crash can tear the last records of a segment: their pointers
+/// are dropped at open, and the next write reuses the sequence number and the bytes.
+#[tokio::test]
+async fn a_torn_segment_tail_is_dropped_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), Durability::Buffered).unwrap();
+    store
+        .create_project(ProjectRecord::new("p", 0))
+        .await
+        .unwrap();
+    store
+        .create_logstore(LogstoreRecord::new("p", "l", 0), 1, NOW)
+        .await
+        .unwrap();
+    let id = store.logstore("p", "l").unwrap().id;
+    for g in [b"\x0a\x01a", b"\x0a\x01b", b"\x0a\x01c"] {
+        store.put_logs(put_req(g, NOW)).await.unwrap();
+    }
+    store.flush().unwrap();
+    drop(store);
+    let file = segment_files(dir.path(), id).pop().unwrap();
+    let len = std::fs::metadata(&file).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(len - 2)
+        .unwrap();
+    let store = Store::open(dir.path(), Durability::Buffered).unwrap();
+    assert_eq!(
+        read_all(&store),
+        [b"\x0a\x01a".to_vec(), b"\x0a\x01b".to_vec()]
+    );
+    let again = store.put_logs(put_req(b"\x0a\x01d", NOW)).await.unwrap();
+    assert_eq!(again.seq, 2);
+    assert_eq!(
+        read_all(&store),
+        [
+            b"\x0a\x01a".to_vec(),
+            b"\x0a\x01b".to_vec(),
+            b"\x0a\x01d".to_vec()
+        ]
+    );
+}
+
+/// TTL expiry removes whole segment files below the new floor; deleting the logstore removes
+/// its folder.
+#[tokio::test]
+async fn expiry_and_deletion_free_segment_files() {
+    let (store, dir) = Store::temporary_with_logstore(1, NOW).await;
+    let id = store.logstore("p", "l").unwrap().id;
+    let big = vec![0x0a; (segments::SEGMENT_BYTES / 2) as usize];
+    let old = UnixNanos(NOW.0 - 40 * 86_400 * 1_000_000_000);
+    for _ in 0..4 {
+        store.put_logs(put_req(&big, old)).await.unwrap();
+    }
+    store.put_logs(put_req(b"\x0a\x01z", NOW)).await.unwrap();
+    assert_eq!(segment_files(dir.path(), id).len(), 3);
+    let removed = store.expire(NOW.secs()).unwrap();
+    assert_eq!(removed, 4);
+    assert_eq!(
+        segment_files(dir.path(), id).len(),
+        1,
+        "only the live segment is left"
+    );
+    assert_eq!(read_all(&store), [b"\x0a\x01z".to_vec()]);
+    store.delete_logstore("p", "l").await.unwrap();
+    assert!(!segments::logstore_dir(dir.path(), id).exists());
+}

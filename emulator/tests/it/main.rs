@@ -8,6 +8,7 @@ mod bad_input;
 mod consumer_groups;
 mod durability;
 mod faults;
+mod memory;
 mod router;
 mod seqid;
 mod shards;
