@@ -133,20 +133,57 @@ pub(super) fn remove_shard_data(tree: &sled::Tree, dir: &Path, shard: ShardId) -
     segments::remove_dir(&segments::shard_dir(dir, shard)).map_err(sled::Error::Io)
 }
 
-/// Drops the pointers at the end of a shard whose records are not whole on disk. With fsync
-/// durability there are none (pointers reach sled only after their bytes are synced); with
-/// buffered durability a crash can leave some, and they were never promised.
-pub(super) fn recover_tail(tree: &sled::Tree, dir: &Path, shard: ShardId) -> Result<()> {
+/// Makes a shard's index and segments agree at open. With fsync durability pointers reach
+/// sled only after their bytes are synced, so only segment bytes past the last pointer can be
+/// stray (writes a crash interrupted); they are cut. With buffered durability (`thorough`) a
+/// crash can also leave pointers to bytes that never reached the disk, in any order within
+/// the last unsynced stretch: every record of the last two segments' worth is checked, and
+/// the index is cut before the first torn one (none of it was promised).
+pub(super) fn recover_tail(
+    tree: &sled::Tree,
+    dir: &Path,
+    shard: ShardId,
+    thorough: bool,
+) -> Result<()> {
     let shard_dir = segments::shard_dir(dir, shard);
-    while let Some((k, v)) = tree.range(shard_range(shard)).next_back().transpose()? {
-        match Pointer::decode(&v) {
-            Some(p) if !segments::is_whole(&shard_dir, p) => {
-                tracing::warn!(shard = shard.get(), seq = ?seq_of_key(&k), "dropping a LogGroup torn by a crash");
-                tree.remove(k)?;
-            }
-            _ => break,
+    let budget = if thorough {
+        2 * segments::SEGMENT_BYTES
+    } else {
+        0
+    };
+    let mut checked = 0u64;
+    let mut cut_from: Option<sled::IVec> = None;
+    for item in tree.range(shard_range(shard)).rev() {
+        let (k, v) = item?;
+        let Some(p) = Pointer::decode(&v) else { break };
+        if !segments::is_whole(&shard_dir, p) {
+            cut_from = Some(k);
+        }
+        checked += p.end() - p.offset;
+        if checked > budget {
+            break;
         }
     }
+    if let Some(from) = cut_from {
+        let mut batch = sled::Batch::default();
+        let mut dropped = 0;
+        for item in tree.range(from.to_vec()..=shard_range(shard).end().to_vec()) {
+            batch.remove(item?.0);
+            dropped += 1;
+        }
+        tracing::warn!(
+            shard = shard.get(),
+            dropped,
+            "dropping LogGroups a crash tore (buffered durability)"
+        );
+        tree.apply_batch(batch)?;
+    }
+    let tail = tree
+        .range(shard_range(shard))
+        .next_back()
+        .transpose()?
+        .and_then(|(_, v)| Pointer::decode(&v));
+    segments::cut_after(&shard_dir, tail)?;
     Ok(())
 }
 
@@ -485,7 +522,12 @@ impl Store {
         let shard_dir = segments::shard_dir(&ls.dir, shard.id);
         for item in ls.tree.range(key(shard.id, from)..key(shard.id, until)) {
             let (k, v) = item?;
-            let g = decode(&shard_dir, &k, v)?;
+            let g = match decode(&shard_dir, &k, v) {
+                Ok(g) => g,
+                // TTL expiry removed its segment meanwhile: it is gone, like its entry.
+                Err(_) if seq_of_key(&k).is_some_and(|s| s < shard.begin_seq()) => continue,
+                Err(e) => return Err(e),
+            };
             bytes += g.bytes.len();
             batch.groups.push(g);
             if batch.groups.len() >= max_count || bytes >= max_bytes {

@@ -265,7 +265,8 @@ impl Store {
             }
             Durability::Buffered => None,
         };
-        let (catalog, named) = records::load_catalog(&db, &meta, dir)?;
+        let thorough = durability == Durability::Buffered;
+        let (catalog, named) = records::load_catalog(&db, &meta, dir, thorough)?;
         records::drop_unnamed_trees(&db, &named, dir)?;
         Ok(Store {
             inner: Arc::new(Inner {

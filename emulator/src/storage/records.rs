@@ -223,6 +223,7 @@ pub(super) fn load_catalog(
     db: &sled::Db,
     meta: &sled::Tree,
     root: &std::path::Path,
+    thorough: bool,
 ) -> Result<(BTreeMap<String, ProjectEntry>, BTreeSet<u64>)> {
     let mut catalog = BTreeMap::new();
     let mut named = BTreeSet::new();
@@ -251,7 +252,7 @@ pub(super) fn load_catalog(
         super::logs::remove_unknown_shards(&tree, &dir, &known)?;
         let mut positions = BTreeMap::new();
         for s in &record.shards {
-            super::logs::recover_tail(&tree, &dir, s.id)?;
+            super::logs::recover_tail(&tree, &dir, s.id, thorough)?;
             positions.insert(
                 s.id,
                 super::logs::scan_positions(meta, &tree, record.id, s.id)?,

@@ -146,7 +146,7 @@ impl Appender {
         let len = u32::try_from(bytes.len()).map_err(|_| io::Error::other("LogGroup too large"))?;
         if self.active.is_none() {
             let tail = self.tail.take();
-            self.active = self.reopen(tail, pending)?;
+            self.active = self.reopen(tail)?;
         }
         let roll = self.active.as_ref().is_none_or(|a| a.len >= SEGMENT_BYTES);
         if roll {
@@ -176,33 +176,11 @@ impl Appender {
         Ok(p)
     }
 
-    /// Continues the segment of the shard's last record, cut to its end (bytes past it were
-    /// never acknowledged).
-    fn reopen(&self, tail: Option<Pointer>, pending: &Pending) -> io::Result<Option<Active>> {
-        // Files after the tail's hold only records whose pointers never reached sled.
-        for first in list(&self.dir)? {
-            if tail.is_none_or(|t| first > t.segment) {
-                std::fs::remove_file(segment_path(&self.dir, first))?;
-            }
-        }
+    /// Continues the segment of the shard's last record (cut to that record's end at open).
+    fn reopen(&self, tail: Option<Pointer>) -> io::Result<Option<Active>> {
         let Some(t) = tail else { return Ok(None) };
         let path = segment_path(&self.dir, t.segment);
         let file = OpenOptions::new().read(true).write(true).open(&path)?;
-        if file.metadata()?.len() != t.end() {
-            file.set_len(t.end())?;
-            let file = Arc::new(file);
-            pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .files
-                .insert(path.clone(), file.clone());
-            return Ok(Some(Active {
-                first: t.segment,
-                path,
-                file,
-                len: t.end(),
-            }));
-        }
         Ok(Some(Active {
             first: t.segment,
             path,
@@ -284,6 +262,26 @@ pub(super) fn remove_below(dir: &Path, begin: u64) -> io::Result<u64> {
         }
     }
     Ok(removed)
+}
+
+/// Cuts what follows a shard's last pointer (`None`: the shard has no pointer): files after
+/// its segment go, and its segment is cut at the record's end. Run at open, so appends and
+/// TTL expiry only ever see segments that pointers name.
+pub(super) fn cut_after(dir: &Path, tail: Option<Pointer>) -> io::Result<()> {
+    for first in list(dir)? {
+        if tail.is_none_or(|t| first > t.segment) {
+            std::fs::remove_file(segment_path(dir, first))?;
+        }
+    }
+    if let Some(t) = tail {
+        let path = segment_path(dir, t.segment);
+        let file = OpenOptions::new().write(true).open(&path)?;
+        if file.metadata()?.len() > t.end() {
+            file.set_len(t.end())?;
+            file.sync_data()?;
+        }
+    }
+    Ok(())
 }
 
 /// The first sequence numbers of a shard's segment files, in order (none if no folder).
@@ -375,7 +373,8 @@ mod tests {
         f.set_len(p1.end() - 3).unwrap();
         assert!(is_whole(&shard, p0));
         assert!(!is_whole(&shard, p1));
-        // Reopened at the last whole record, the next append overwrites the torn bytes.
+        // Cut at the last whole record (as at open), the next append overwrites the torn bytes.
+        cut_after(&shard, Some(p0)).unwrap();
         let mut b = Appender::new(shard.clone(), Some(p0));
         let p1b = b.append(1, b"again", &pending).unwrap();
         assert_eq!(p1b.offset, p0.end());

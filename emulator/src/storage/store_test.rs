@@ -260,3 +260,38 @@ async fn expiry_and_deletion_free_segment_files() {
     store.delete_logstore("p", "l").await.unwrap();
     assert!(!segments::logstore_dir(dir.path(), id).exists());
 }
+
+/// With buffered durability the disk may keep a later record and lose an earlier one: the
+/// index is cut before the first torn record, not just at the end.
+#[tokio::test]
+async fn a_record_torn_before_whole_ones_cuts_the_index_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), Durability::Buffered).unwrap();
+    store
+        .create_project(ProjectRecord::new("p", 0))
+        .await
+        .unwrap();
+    store
+        .create_logstore(LogstoreRecord::new("p", "l", 0), 1, NOW)
+        .await
+        .unwrap();
+    let id = store.logstore("p", "l").unwrap().id;
+    for g in [b"\x0a\x01a", b"\x0a\x01b", b"\x0a\x01c"] {
+        store.put_logs(put_req(g, NOW)).await.unwrap();
+    }
+    store.flush().unwrap();
+    drop(store);
+    // Record b (the second, 8 + 3 bytes after the first's 11) lost its last byte's value.
+    let file = segment_files(dir.path(), id).pop().unwrap();
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[11 + 8 + 2] ^= 0xff;
+    std::fs::write(&file, bytes).unwrap();
+    let store = Store::open(dir.path(), Durability::Buffered).unwrap();
+    assert_eq!(read_all(&store), [b"\x0a\x01a".to_vec()]);
+    let again = store.put_logs(put_req(b"\x0a\x01d", NOW)).await.unwrap();
+    assert_eq!(again.seq, 1);
+    assert_eq!(
+        read_all(&store),
+        [b"\x0a\x01a".to_vec(), b"\x0a\x01d".to_vec()]
+    );
+}
