@@ -14,6 +14,10 @@
 //! for extra emulator flags).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{log_group, unix_now};
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -22,9 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use prost::Message;
 use sls_protocol::compression::{compress, CompressType};
-use sls_protocol::proto::{Log, LogContent, LogGroup};
 use sls_protocol::signer::Signer;
 
 const KEY: &str = "scale-key";
@@ -120,38 +122,6 @@ impl Peak {
     }
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// 1,000 logs of ~250 raw bytes, distinct per (writer, request).
-fn log_group(seed: u64) -> Vec<u8> {
-    let logs = (0..LOGS_PER_REQUEST)
-        .map(|i| Log {
-            time: Some(u32::try_from(unix_now()).unwrap()),
-            contents: vec![
-                LogContent { key: "level".into(), value: "INFO".into() },
-                LogContent { key: "request_id".into(), value: format!("{seed:012}-{i:06}").into() },
-                LogContent {
-                    key: "message".into(),
-                    value: format!("GET /api/v1/items/{i} 200 {} ms user=u{} agent=Mozilla/5.0 (X11; Linux x86_64) path=/srv/app/handlers/items.rs:{}", i % 97, i % 13, i % 500).into(),
-                },
-                LogContent { key: "host".into(), value: format!("web-{:02}.prod.example", i % 16).into() },
-            ],
-            time_ns: None,
-        })
-        .collect();
-    LogGroup {
-        logs,
-        topic: Some("scale".into()),
-        source: Some("10.0.0.1".into()),
-        ..Default::default()
-    }
-    .encode_to_vec()
-}
-
 /// A signed request to the emulator.
 fn signed(
     http: &reqwest::Client,
@@ -217,7 +187,11 @@ async fn put(addr: SocketAddr, logstore: &str, writers: usize, logs: u64, seed: 
                 if n >= requests {
                     return;
                 }
-                let raw = log_group(first + n);
+                let raw = log_group(
+                    LOGS_PER_REQUEST,
+                    first + n,
+                    u32::try_from(unix_now()).unwrap(),
+                );
                 let body = compress(CompressType::Lz4, &raw).unwrap();
                 let h = vec![
                     (

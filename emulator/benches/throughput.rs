@@ -9,55 +9,25 @@
 //! `cargo bench -p sls-emulator --bench throughput` (BENCH_SECS=n per measurement, default 3).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{log_group, unix_now};
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::routing::any;
-use prost::Message;
 use sls_emulator::clock::{Clock, SystemClock};
 use sls_emulator::config::{AuthMode, Config, Durability};
 use sls_emulator::Emulator;
 use sls_protocol::compression::{compress, CompressType};
-use sls_protocol::proto::{Log, LogContent, LogGroup};
 use sls_protocol::signer::Signer;
 
 const WRITERS: usize = 4;
 const KEY: &str = "bench-key";
 const SECRET: &str = "bench-secret";
-
-fn log_group(logs: usize, seed: usize) -> Vec<u8> {
-    let logs = (0..logs)
-        .map(|i| Log {
-            time: Some(1_700_000_000),
-            contents: vec![
-                LogContent { key: "level".into(), value: "INFO".into() },
-                LogContent { key: "request_id".into(), value: format!("{seed:08}-{i:08}").into() },
-                LogContent {
-                    key: "message".into(),
-                    value: format!("GET /api/v1/items/{i} 200 {} ms user=u{} agent=Mozilla/5.0 (X11; Linux x86_64) path=/srv/app/handlers/items.rs:{}", i % 97, i % 13, i % 500).into(),
-                },
-                LogContent { key: "host".into(), value: format!("web-{:02}.prod.example", i % 16).into() },
-            ],
-            time_ns: None,
-        })
-        .collect();
-    LogGroup {
-        logs,
-        topic: Some("bench".into()),
-        source: Some("10.0.0.1".into()),
-        ..Default::default()
-    }
-    .encode_to_vec()
-}
-
-/// Now, unix seconds (the signatures' date).
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
 
 /// A fully prepared, signed PutLogs request.
 #[derive(Clone)]
@@ -68,7 +38,7 @@ struct Prepared {
 }
 
 fn prepare(addr: SocketAddr, project: &str, logs: usize, seed: usize) -> (Prepared, usize) {
-    let raw = log_group(logs, seed);
+    let raw = log_group(logs, seed as u64, 1_700_000_000);
     let body = compress(CompressType::Lz4, &raw).unwrap();
     let path = "/logstores/bench/shards/lb";
     let mut h: Vec<(String, String)> = vec![
@@ -172,7 +142,7 @@ async fn start_emulator(durability: Durability, dir: &std::path::Path) -> Emulat
 /// A server answering every request like a full PullLogs (1000 groups of `logs` logs, lz4):
 /// the read baseline.
 async fn start_static_pull(logs: usize) -> SocketAddr {
-    let group = log_group(logs, 0);
+    let group = log_group(logs, 0, 1_700_000_000);
     let raw =
         sls_protocol::proto::log_group_list_from_raw(std::iter::repeat_n(group.as_slice(), 1000));
     let body = bytes::Bytes::from(compress(CompressType::Lz4, &raw).unwrap());

@@ -191,10 +191,8 @@ async fn old_inline_entries_and_segment_entries_read_together() {
     );
 }
 
-/// With buffered durability a crash can tear the last records of a segment: their pointers
-/// are dropped at open, and the next write reuses the sequence number and the bytes.
-#[tokio::test]
-async fn a_torn_segment_tail_is_dropped_at_open() {
+/// A closed buffered store whose one-shard logstore holds groups a, b and c; its id.
+async fn buffered_store_with_abc() -> (tempfile::TempDir, u64) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), Durability::Buffered).unwrap();
     store
@@ -211,6 +209,14 @@ async fn a_torn_segment_tail_is_dropped_at_open() {
     }
     store.flush().unwrap();
     drop(store);
+    (dir, id)
+}
+
+/// With buffered durability a crash can tear the last records of a segment: their pointers
+/// are dropped at open, and the next write reuses the sequence number and the bytes.
+#[tokio::test]
+async fn a_torn_segment_tail_is_dropped_at_open() {
+    let (dir, id) = buffered_store_with_abc().await;
     let file = segment_files(dir.path(), id).pop().unwrap();
     let len = std::fs::metadata(&file).unwrap().len();
     std::fs::OpenOptions::new()
@@ -265,22 +271,7 @@ async fn expiry_and_deletion_free_segment_files() {
 /// index is cut before the first torn record, not just at the end.
 #[tokio::test]
 async fn a_record_torn_before_whole_ones_cuts_the_index_there() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), Durability::Buffered).unwrap();
-    store
-        .create_project(ProjectRecord::new("p", 0))
-        .await
-        .unwrap();
-    store
-        .create_logstore(LogstoreRecord::new("p", "l", 0), 1, NOW)
-        .await
-        .unwrap();
-    let id = store.logstore("p", "l").unwrap().id;
-    for g in [b"\x0a\x01a", b"\x0a\x01b", b"\x0a\x01c"] {
-        store.put_logs(put_req(g, NOW)).await.unwrap();
-    }
-    store.flush().unwrap();
-    drop(store);
+    let (dir, id) = buffered_store_with_abc().await;
     // Record b (the second, 8 + 3 bytes after the first's 11) lost its last byte's value.
     let file = segment_files(dir.path(), id).pop().unwrap();
     let mut bytes = std::fs::read(&file).unwrap();
