@@ -8,6 +8,7 @@
 //!   `SCALE_MILLIONS` (default 10); the first million is the empty-store baseline;
 //! - the read curve: PullLogs at the start of shard 0 and at its end;
 //! - writer scaling: 4 writers on 4 shards against 64 writers on 16 shards;
+//! - PutLogs latency (p50, p99) before and during a TTL sweep of 2M logs, and the space freed;
 //! - idle RSS, and the time to be ready again after SIGKILL with everything stored.
 //!
 //! `cargo bench -p sls-emulator --bench scale` (`SCALE_MILLIONS=n`, `SCALE_ARGS="--flag v"`
@@ -44,7 +45,14 @@ impl Emu {
     fn spawn(dir: &Path) -> Emu {
         let extra = std::env::var("SCALE_ARGS").unwrap_or_default();
         let mut child = Command::new(env!("CARGO_BIN_EXE_sls-emulator"))
-            .args(["--port", "0", "--bind", "127.0.0.1"])
+            .args([
+                "--port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--ttl-sweep-secs",
+                "1",
+            ])
             .args(["--access-key-id", KEY, "--access-key-secret", SECRET])
             .arg("--data-dir")
             .arg(dir)
@@ -146,6 +154,16 @@ fn signed(
 }
 
 async fn create_logstore(http: &reqwest::Client, addr: SocketAddr, name: &str, shards: u32) {
+    create_logstore_ttl(http, addr, name, shards, 3650).await;
+}
+
+async fn create_logstore_ttl(
+    http: &reqwest::Client,
+    addr: SocketAddr,
+    name: &str,
+    shards: u32,
+    ttl: u32,
+) {
     let json = |v: serde_json::Value| {
         (
             vec![("content-type".to_string(), "application/json".to_string())],
@@ -162,7 +180,7 @@ async fn create_logstore(http: &reqwest::Client, addr: SocketAddr, name: &str, s
         "{:?}",
         r.text().await
     );
-    let (h, b) = json(serde_json::json!({"logstoreName": name, "shardCount": shards, "ttl": 3650}));
+    let (h, b) = json(serde_json::json!({"logstoreName": name, "shardCount": shards, "ttl": ttl}));
     let r = signed(http, addr, "POST", "/logstores", &[], h, b)
         .send()
         .await
@@ -213,6 +231,57 @@ async fn put(addr: SocketAddr, logstore: &str, writers: usize, logs: u64, seed: 
         t.await.unwrap();
     }
     logs as f64 / t0.elapsed().as_secs_f64()
+}
+
+/// 4 writers put to `logstore` for `secs`; returns each request's latency, sorted.
+async fn latencies(addr: SocketAddr, logstore: &str, secs: f64, seed: &AtomicU64) -> Vec<Duration> {
+    let stop = Instant::now() + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let first = seed.fetch_add(1_000_000, Ordering::Relaxed);
+        let path = format!("/logstores/{logstore}/shards/lb");
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            let mut out = Vec::new();
+            let mut n = 0;
+            while Instant::now() < stop {
+                let raw = log_group(
+                    LOGS_PER_REQUEST,
+                    first + n,
+                    u32::try_from(unix_now()).unwrap(),
+                );
+                n += 1;
+                let body = compress(CompressType::Lz4, &raw).unwrap();
+                let h = vec![
+                    (
+                        "content-type".to_string(),
+                        "application/x-protobuf".to_string(),
+                    ),
+                    ("x-log-bodyrawsize".to_string(), raw.len().to_string()),
+                    ("x-log-compresstype".to_string(), "lz4".to_string()),
+                ];
+                let t0 = Instant::now();
+                let r = signed(&http, addr, "POST", &path, &[], h, body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200, "{:?}", r.text().await);
+                out.push(t0.elapsed());
+            }
+            out
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    all
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len().max(1)) - 1;
+    sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 /// A shard's cursor `from` (`begin`, `end`).
@@ -323,6 +392,42 @@ fn main() {
         let sixty_four = put(addr, "wide", 64, 200_000, &seed).await;
         println!("   4 writers,  4 shards: {four:>10.0} logs/s");
         println!("  64 writers, 16 shards: {sixty_four:>10.0} logs/s ({:.2}x)", sixty_four / four);
+
+        println!("\nttl sweep (2M logs in a 1-day logstore expire; --ttl-sweep-secs 1)");
+        create_logstore_ttl(&http, addr, "expiring", 4, 1).await;
+        create_logstore(&http, addr, "live", 4).await;
+        put(addr, "expiring", 4, 2_000_000, &seed).await;
+        let before = logstore_sizes(dir.path());
+        let quiet = latencies(addr, "live", 3.0, &seed).await;
+        // Two days later on the emulator's clock, everything in "expiring" is past its ttl.
+        let r = http
+            .post(format!("http://{addr}/_sls-emu/clock"))
+            .json(&serde_json::json!({"advance_secs": 2 * 86_400}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let sweeping = latencies(addr, "live", 3.0, &seed).await;
+        let after = logstore_sizes(dir.path());
+        println!(
+            "  PutLogs before: p50 {:.1} ms, p99 {:.1} ms; during the sweep: p50 {:.1} ms, p99 {:.1} ms",
+            pct(&quiet, 0.5),
+            pct(&quiet, 0.99),
+            pct(&sweeping, 0.5),
+            pct(&sweeping, 0.99)
+        );
+        // The expiring logstore is the one whose segments shrank.
+        let shrunk = before
+            .iter()
+            .filter_map(|(id, b)| after.get(id).map(|a| (*b, *a)))
+            .max_by_key(|(b, a)| b.saturating_sub(*a));
+        if let Some((b, a)) = shrunk {
+            println!(
+                "  the expiring logstore's segments: {:.0} MiB before, {:.0} MiB after (the last file of each shard stays)",
+                b as f64 / (1u64 << 20) as f64,
+                a as f64 / (1u64 << 20) as f64
+            );
+        }
     });
     let stored = dir_size(dir.path());
     emu.kill9();
@@ -335,6 +440,22 @@ fn main() {
         ready.as_secs_f64()
     );
     again.kill9();
+}
+
+/// Bytes of segments per logstore id.
+fn logstore_sizes(root: &Path) -> std::collections::BTreeMap<String, u64> {
+    std::fs::read_dir(root.join("segments"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        dir_size(&e.path()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn dir_size(p: &Path) -> u64 {
