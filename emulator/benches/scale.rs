@@ -19,14 +19,13 @@ mod common;
 
 use common::{log_group, unix_now};
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sls_fault_injection::process::{EmulatorOptions, EmulatorProcess, ProcMemory};
 use sls_protocol::compression::{compress, CompressType};
 use sls_protocol::signer::Signer;
 
@@ -35,99 +34,43 @@ const SECRET: &str = "scale-secret";
 const PROJECT: &str = "scale";
 const LOGS_PER_REQUEST: usize = 1000;
 
-/// The emulator process.
-struct Emu {
-    child: Child,
-    addr: SocketAddr,
+/// The emulator, as its own process: the release binary this bench was built with, its key,
+/// TTL sweeps every second, and `SCALE_ARGS`.
+fn spawn(dir: &Path) -> EmulatorProcess {
+    let mut extra_args = vec!["--ttl-sweep-secs".to_string(), "1".to_string()];
+    extra_args.extend(
+        std::env::var("SCALE_ARGS")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string),
+    );
+    EmulatorProcess::spawn(EmulatorOptions {
+        binary: Some(env!("CARGO_BIN_EXE_sls-emulator").into()),
+        access_key_id: KEY.into(),
+        access_key_secret: SECRET.into(),
+        extra_args,
+        ..EmulatorOptions::new(dir)
+    })
+    .unwrap()
 }
 
-impl Emu {
-    fn spawn(dir: &Path) -> Emu {
-        let extra = std::env::var("SCALE_ARGS").unwrap_or_default();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sls-emulator"))
-            .args([
-                "--port",
-                "0",
-                "--bind",
-                "127.0.0.1",
-                "--ttl-sweep-secs",
-                "1",
-            ])
-            .args(["--access-key-id", KEY, "--access-key-secret", SECRET])
-            .arg("--data-dir")
-            .arg(dir)
-            .args(extra.split_whitespace())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-        let addr = line
-            .trim()
-            .strip_prefix("sls-emu is listening on ")
-            .and_then(|rest| rest.split(',').next())
-            .unwrap_or_else(|| panic!("unexpected banner: {line:?}"))
-            .parse()
-            .unwrap();
-        Emu { child, addr }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn kill9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
 }
 
-/// Resident set size in MiB.
+/// The emulator's RSS now, in MiB.
 fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+    mib(ProcMemory::of(pid).unwrap().rss_kib)
 }
 
-/// The highest RSS seen while it runs.
-struct Peak {
-    stop: Arc<AtomicBool>,
-    max_kib: Arc<AtomicU64>,
-    thread: Option<std::thread::JoinHandle<()>>,
+/// Starts a new peak: the emulator's highest RSS from now on is what [`peak_mib`] reports.
+fn reset_peak(pid: u32) {
+    ProcMemory::reset_peak(pid).unwrap();
 }
 
-impl Peak {
-    fn watch(pid: u32) -> Peak {
-        let stop = Arc::new(AtomicBool::new(false));
-        let max_kib = Arc::new(AtomicU64::new(0));
-        let (s, m) = (stop.clone(), max_kib.clone());
-        let thread = std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                m.fetch_max((rss_mib(pid) * 1024.0) as u64, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        });
-        Peak {
-            stop,
-            max_kib,
-            thread: Some(thread),
-        }
-    }
-
-    fn end(mut self) -> f64 {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.join().unwrap();
-        }
-        self.max_kib.load(Ordering::Relaxed) as f64 / 1024.0
-    }
+/// The emulator's highest RSS since [`reset_peak`], in MiB.
+fn peak_mib(pid: u32) -> f64 {
+    mib(ProcMemory::of(pid).unwrap().peak_kib)
 }
 
 /// A signed request to the emulator.
@@ -188,6 +131,26 @@ async fn create_logstore_ttl(
     assert_eq!(r.status(), 200, "{:?}", r.text().await);
 }
 
+/// A signed PutLogs of 1,000 fresh logs (request id seed `seed`) to `path`.
+fn put_request(
+    http: &reqwest::Client,
+    addr: SocketAddr,
+    path: &str,
+    seed: u64,
+) -> reqwest::RequestBuilder {
+    let raw = log_group(LOGS_PER_REQUEST, seed, u32::try_from(unix_now()).unwrap());
+    let body = compress(CompressType::Lz4, &raw).unwrap();
+    let h = vec![
+        (
+            "content-type".to_string(),
+            "application/x-protobuf".to_string(),
+        ),
+        ("x-log-bodyrawsize".to_string(), raw.len().to_string()),
+        ("x-log-compresstype".to_string(), "lz4".to_string()),
+    ];
+    signed(http, addr, "POST", path, &[], h, body)
+}
+
 /// `writers` writers put to `logstore` until `logs` more logs are stored; returns logs/s.
 async fn put(addr: SocketAddr, logstore: &str, writers: usize, logs: u64, seed: &AtomicU64) -> f64 {
     let requests = logs / LOGS_PER_REQUEST as u64;
@@ -205,21 +168,7 @@ async fn put(addr: SocketAddr, logstore: &str, writers: usize, logs: u64, seed: 
                 if n >= requests {
                     return;
                 }
-                let raw = log_group(
-                    LOGS_PER_REQUEST,
-                    first + n,
-                    u32::try_from(unix_now()).unwrap(),
-                );
-                let body = compress(CompressType::Lz4, &raw).unwrap();
-                let h = vec![
-                    (
-                        "content-type".to_string(),
-                        "application/x-protobuf".to_string(),
-                    ),
-                    ("x-log-bodyrawsize".to_string(), raw.len().to_string()),
-                    ("x-log-compresstype".to_string(), "lz4".to_string()),
-                ];
-                let r = signed(&http, addr, "POST", &path, &[], h, body)
+                let r = put_request(&http, addr, &path, first + n)
                     .send()
                     .await
                     .unwrap();
@@ -245,26 +194,10 @@ async fn latencies(addr: SocketAddr, logstore: &str, secs: f64, seed: &AtomicU64
             let mut out = Vec::new();
             let mut n = 0;
             while Instant::now() < stop {
-                let raw = log_group(
-                    LOGS_PER_REQUEST,
-                    first + n,
-                    u32::try_from(unix_now()).unwrap(),
-                );
+                let req = put_request(&http, addr, &path, first + n);
                 n += 1;
-                let body = compress(CompressType::Lz4, &raw).unwrap();
-                let h = vec![
-                    (
-                        "content-type".to_string(),
-                        "application/x-protobuf".to_string(),
-                    ),
-                    ("x-log-bodyrawsize".to_string(), raw.len().to_string()),
-                    ("x-log-compresstype".to_string(), "lz4".to_string()),
-                ];
                 let t0 = Instant::now();
-                let r = signed(&http, addr, "POST", &path, &[], h, body)
-                    .send()
-                    .await
-                    .unwrap();
+                let r = req.send().await.unwrap();
                 assert_eq!(r.status(), 200, "{:?}", r.text().await);
                 out.push(t0.elapsed());
             }
@@ -350,10 +283,10 @@ fn main() {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let emu = Emu::spawn(dir.path());
+    let mut emu = spawn(dir.path());
     std::thread::sleep(Duration::from_secs(1));
     let idle = rss_mib(emu.pid());
-    let addr = emu.addr;
+    let addr = emu.addr();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let seed = AtomicU64::new(0);
     rt.block_on(async {
@@ -364,9 +297,9 @@ fn main() {
         println!("{:>10} | {:>12} {:>8} | {:>12}", "stored", "put logs/s", "ratio", "peak RSS MiB");
         let mut base = None;
         for m in 1..=millions {
-            let peak = Peak::watch(emu.pid());
+            reset_peak(emu.pid());
             let rate = put(addr, "grow", 4, 1_000_000, &seed).await;
-            let rss = peak.end();
+            let rss = peak_mib(emu.pid());
             let b = *base.get_or_insert(rate);
             println!("{:>9}M | {rate:>12.0} {:>7.0}% | {rss:>12.1}", m, 100.0 * rate / b);
         }
@@ -378,10 +311,10 @@ fn main() {
         let begin = cursor(&http, addr, "grow", 0, "begin").await;
         let end = cursor(&http, addr, "grow", 0, "end").await;
         let groups = 200.min(end - begin);
-        let peak = Peak::watch(emu.pid());
+        reset_peak(emu.pid());
         let at_start = pull(&http, addr, "grow", begin, groups).await;
         let at_end = pull(&http, addr, "grow", end - groups, groups).await;
-        let rss = peak.end();
+        let rss = peak_mib(emu.pid());
         println!("  at the start: {at_start:>10.0} logs/s");
         println!("  at the end:   {at_end:>10.0} logs/s ({:.0}% of the start); peak RSS {rss:.1} MiB", 100.0 * at_end / at_start);
 
@@ -430,16 +363,14 @@ fn main() {
         }
     });
     let stored = dir_size(dir.path());
-    emu.kill9();
     let t0 = Instant::now();
-    let again = Emu::spawn(dir.path());
+    emu.kill9_and_restart().unwrap();
     let ready = t0.elapsed();
     println!(
         "\nrestart after SIGKILL with {:.2} GiB stored: ready in {:.2} s",
         stored as f64 / (1u64 << 30) as f64,
         ready.as_secs_f64()
     );
-    again.kill9();
 }
 
 /// Bytes of segments per logstore id.

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::access::Access;
+use crate::access::{Access, DEFAULT_ACCOUNT_ID};
 use crate::clock::{Clock, SystemClock, VirtualClock};
 use crate::config::file::{ConfigFile, FileError, ProjectSpec};
 use crate::config::{Config, ConfigError};
@@ -196,10 +196,14 @@ impl Emulator {
 
 /// The owner key plus the file's keys, under the file's account id.
 fn access_from(state: &AppState, file: &ConfigFile) -> Result<Access, ServerError> {
-    let access = match &file.account_id {
-        Some(a) => state.access.with_account_id(a),
-        None => state.access.clone(),
-    };
+    let c = &state.config;
+    let account_id = file.account_id.as_deref().unwrap_or(DEFAULT_ACCOUNT_ID);
+    let access = Access::new(
+        &c.access_key_id,
+        &c.access_key_secret,
+        &c.region,
+        account_id,
+    );
     if state.config.auth == crate::config::AuthMode::Off && !file.credentials.is_empty() {
         tracing::warn!("--auth off: the config file's keys and policies are not checked");
     }

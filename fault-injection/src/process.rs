@@ -149,6 +149,41 @@ impl ProcState {
     }
 }
 
+/// A process's memory, as `/proc/<pid>/status` shows it (Linux).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcMemory {
+    /// Resident set size now (`VmRSS`), KiB.
+    pub rss_kib: u64,
+    /// The highest resident set size so far (`VmHWM`), KiB.
+    pub peak_kib: u64,
+}
+
+impl ProcMemory {
+    /// Reads the memory of `pid`; `None` when `/proc` has no such process (or no `/proc`).
+    pub fn of(pid: u32) -> Option<ProcMemory> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kib = |field: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        };
+        Some(ProcMemory {
+            rss_kib: kib("VmRSS:")?,
+            peak_kib: kib("VmHWM:")?,
+        })
+    }
+
+    /// Restarts the peak of `pid` at its current RSS (writes 5 to `/proc/<pid>/clear_refs`),
+    /// so the next [`ProcMemory::of`] reports the peak of what followed.
+    ///
+    /// # Errors
+    /// The file cannot be written (no such process, another user's, no `/proc`).
+    pub fn reset_peak(pid: u32) -> std::io::Result<()> {
+        std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
+    }
+}
+
 /// Sends `signal` (a `kill` name: STOP, CONT, TERM) to `child`, if it has not been reaped.
 fn signal(child: &mut Child, signal: &'static str) -> Result<()> {
     let pid = child.id();
@@ -823,6 +858,25 @@ mod tests {
         assert_eq!(profile_dir(test), Some(Path::new("/w/target/release")));
         let bin = Path::new("/w/target/debug/sls-emulator");
         assert_eq!(profile_dir(bin), Some(Path::new("/w/target/debug")));
+    }
+
+    #[test]
+    fn proc_memory_of_self_grows_with_what_it_touches() {
+        let Some(before) = ProcMemory::of(std::process::id()) else {
+            return; // no /proc here
+        };
+        let touched = vec![1u8; 64 << 20];
+        let after = ProcMemory::of(std::process::id()).unwrap();
+        assert!(
+            after.rss_kib >= before.rss_kib + (60 << 10),
+            "{before:?} {after:?}"
+        );
+        assert!(after.peak_kib >= after.rss_kib);
+        drop(touched);
+        ProcMemory::reset_peak(std::process::id()).unwrap();
+        let reset = ProcMemory::of(std::process::id()).unwrap();
+        assert!(reset.peak_kib < after.peak_kib, "{after:?} {reset:?}");
+        assert_eq!(ProcMemory::of(u32::MAX), None);
     }
 
     #[test]

@@ -7,22 +7,14 @@ use std::time::Duration;
 use aliyun_log_producer::{
     log, Producer as OfficialProducer, ProducerConfig as OfficialConfig, ProducerError, SendOptions,
 };
-use sls_client::{
-    BatchKey, Client, Config, Log, LogContent, LogstoreSpec, Producer, ProducerConfig,
-};
-use sls_e2e::{repo_root, unique_project, venv_python};
+use sls_client::{BatchKey, Log, LogContent, LogstoreSpec, Producer, ProducerConfig};
+use sls_e2e::{owner_client, repo_root, unique_project, venv_python};
 use sls_emulator::testing::TestServer;
-
-fn our_client(server: &TestServer) -> Client {
-    let c = server.config();
-    Client::new(Config::new(&server.endpoint(), &c.access_key_id, &c.access_key_secret).unwrap())
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_producer_read_by_the_official_python_sdk() {
     let server = TestServer::start().await.unwrap();
-    let c = our_client(&server);
+    let c = owner_client(&server);
     let p = unique_project("cross-py");
     c.create_project(&p, "").await.unwrap();
     c.create_logstore(&p, &LogstoreSpec::new("ls", 2))
@@ -100,7 +92,7 @@ async fn our_producer_read_by_the_official_python_sdk() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_rust_producer_read_by_our_client() {
     let server = TestServer::start().await.unwrap();
-    let c = our_client(&server);
+    let c = owner_client(&server);
     let p = unique_project("cross-rs");
     c.create_project(&p, "").await.unwrap();
     c.create_logstore(&p, &LogstoreSpec::new("ls", 3))

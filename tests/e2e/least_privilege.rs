@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sls_client::{Client, Config, CursorFrom, LogstoreSpec};
+use sls_client::{Client, CursorFrom, LogstoreSpec};
 use sls_e2e::flink::{FlinkJob, JobOptions, Sink};
-use sls_e2e::unique_project;
 use sls_e2e::workers::{server_for, Lang, Target, WorkerOptions, Workers};
+use sls_e2e::{owner_client, unique_project};
 use sls_emulator::access::{Credential, Policy};
 use sls_emulator::testing::TestServer;
 
@@ -42,16 +42,6 @@ const HEARTBEAT: &str = "log:ConsumerGroupHeartBeat";
 const UPDATE_CHECKPOINT: &str = "log:ConsumerGroupUpdateCheckPoint";
 const GET_CHECKPOINT: &str = "log:GetConsumerGroupCheckPoint";
 const PUT_LOGS: &str = "log:PostLogStoreLogs";
-
-fn owner_client(server: &TestServer) -> Client {
-    let c = server.config();
-    Client::new(
-        Config::new(&server.endpoint(), &c.access_key_id, &c.access_key_secret)
-            .unwrap()
-            .with_connect_to(server.addr()),
-    )
-    .unwrap()
-}
 
 /// A logstore's ARN, with any region and account (as the connector's README writes it).
 fn logstore_arn(project: &str, logstore: &str) -> String {

@@ -13,23 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sls_client::{Client, Config, CursorFrom, LogstoreSpec};
-use sls_e2e::unique_project;
+use sls_client::{Client, CursorFrom, LogstoreSpec};
 use sls_e2e::workers::{
     harness_command, run_producer, server_for, Lang, ProducerOptions, Program, Target,
     WorkerOptions, Workers,
 };
+use sls_e2e::{owner_client, unique_project};
 use sls_emulator::testing::TestServer;
-
-fn client(server: &TestServer) -> Client {
-    let c = server.config();
-    Client::new(
-        Config::new(&server.endpoint(), &c.access_key_id, &c.access_key_secret)
-            .unwrap()
-            .with_connect_to(server.addr()),
-    )
-    .unwrap()
-}
 
 /// Runs the SDK walk-through of `lang` with `extra` flags; it prints a PASS/FAIL line per
 /// check and exits 0 only when every check passed.
@@ -153,7 +143,7 @@ async fn wait_for(
 /// ends; every worker stops gracefully.
 async fn consumer_group_scenario(lang: Lang) {
     let server = server_for(lang).await.unwrap();
-    let c = client(&server);
+    let c = owner_client(&server);
     let project = unique_project(&format!("{lang:?}-cg").to_lowercase());
     c.create_project(&project, "").await.unwrap();
     c.create_logstore(&project, &LogstoreSpec::new("ls", 10))
@@ -293,7 +283,7 @@ async fn go_consumer_group_balance_join_and_sigkill() {
 /// exactly once.
 async fn producer_10k(lang: Lang) {
     let server = TestServer::start().await.unwrap();
-    let c = client(&server);
+    let c = owner_client(&server);
     let project = unique_project(&format!("{lang:?}-prod").to_lowercase());
     c.create_project(&project, "").await.unwrap();
     c.create_logstore(&project, &LogstoreSpec::new("ls", 4))

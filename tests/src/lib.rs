@@ -4,6 +4,21 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// Our client, signing with the emulator's owner key and connecting to its address whatever
+/// the host name (no `*.localhost` resolution needed): how tests set up and read back.
+///
+/// # Panics
+/// If the emulator's endpoint does not parse (it always does).
+#[allow(clippy::expect_used)]
+pub fn owner_client(server: &sls_emulator::testing::TestServer) -> sls_client::Client {
+    let c = server.config();
+    let config =
+        sls_client::Config::new(&server.endpoint(), &c.access_key_id, &c.access_key_secret)
+            .expect("the emulator's endpoint")
+            .with_connect_to(server.addr());
+    sls_client::Client::new(config).expect("a client")
+}
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

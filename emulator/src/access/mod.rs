@@ -178,18 +178,6 @@ impl Access {
         }
     }
 
-    /// The same keys under another account id (the config file's `account_id`).
-    pub fn with_account_id(&self, account_id: &str) -> Access {
-        let keys = self.read().clone();
-        Access {
-            inner: Arc::new(Inner {
-                region: self.inner.region.clone(),
-                account_id: account_id.to_string(),
-                keys: RwLock::new(keys),
-            }),
-        }
-    }
-
     /// The account id in ARNs.
     pub fn account_id(&self) -> &str {
         &self.inner.account_id

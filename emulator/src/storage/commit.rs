@@ -33,7 +33,7 @@ pub(crate) struct IndexWrite {
     pub tree: sled::Tree,
     pub batch: sled::Batch,
     /// Called after the batch is applied (or failed): clears the write's pending state.
-    pub done: Box<dyn FnOnce() + Send>,
+    pub done: Option<Box<dyn FnOnce() + Send>>,
 }
 
 struct Request {
@@ -80,7 +80,9 @@ impl Committer {
                                     .apply_batch(w.batch)
                                     .map_err(|e| Arc::new(std::io::Error::other(e)));
                             }
-                            (w.done)();
+                            if let Some(done) = w.done {
+                                done();
+                            }
                         }
                         replies.push((r.reply, own));
                     }

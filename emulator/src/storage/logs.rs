@@ -146,6 +146,7 @@ pub(super) fn recover_tail(
     thorough: bool,
 ) -> Result<()> {
     let shard_dir = segments::shard_dir(dir, shard);
+    let mut reader = segments::Reader::new(&shard_dir);
     let budget = if thorough {
         2 * segments::SEGMENT_BYTES
     } else {
@@ -156,7 +157,7 @@ pub(super) fn recover_tail(
     for item in tree.range(shard_range(shard)).rev() {
         let (k, v) = item?;
         let Some(p) = Pointer::decode(&v) else { break };
-        if !segments::is_whole(&shard_dir, p) {
+        if !segments::is_whole(&mut reader, p) {
             cut_from = Some(k);
         }
         checked += p.end() - p.offset;
@@ -197,7 +198,7 @@ fn receive_time_of(v: &[u8]) -> Option<u32> {
 
 /// A stored group from its index entry: the bytes come from its segment (`shard_dir`), or
 /// from the entry itself in stores written before segments.
-fn decode(shard_dir: &Path, k: &[u8], v: sled::IVec) -> Result<StoredGroup> {
+fn decode(segments: &mut segments::Reader<'_>, k: &[u8], v: sled::IVec) -> Result<StoredGroup> {
     let corrupt = |reason: String| StorageError::Corrupt {
         key: format!("{k:02x?}"),
         reason,
@@ -205,9 +206,9 @@ fn decode(shard_dir: &Path, k: &[u8], v: sled::IVec) -> Result<StoredGroup> {
     let seq = seq_of_key(k).ok_or_else(|| corrupt("log entry too short".into()))?;
     let receive_time = receive_time_of(&v).ok_or_else(|| corrupt("log entry too short".into()))?;
     let bytes = match Pointer::decode(&v) {
-        Some(p) => segments::read(shard_dir, p)
-            .map_err(|e| corrupt(format!("segment read: {e}")))?
-            .into(),
+        Some(p) => segments
+            .read(p)
+            .map_err(|e| corrupt(format!("segment read: {e}")))?,
         None => v.subslice(HEADER, v.len() - HEADER),
     };
     Ok(StoredGroup {
@@ -460,7 +461,9 @@ impl Store {
         let log = st.log.get_or_insert_with(|| {
             segments::Appender::new(segments::shard_dir(&ls.dir, sid), None)
         });
-        let pointer = log.append(seq, w.group, &self.inner.segments)?;
+        // Only the commit thread syncs segments; buffered durability never does.
+        let pending = self.inner.committer.as_ref().map(|_| &self.inner.segments);
+        let pointer = log.append(seq, w.group, pending)?;
         // One batch: sled applies it atomically, also across a crash.
         let mut batch = sled::Batch::default();
         batch.insert(&key(sid, seq)[..], &pointer.encode(receive_time)[..]);
@@ -470,21 +473,20 @@ impl Store {
         let queued = match &self.inner.committer {
             // The pointer goes to sled after the segment is synced, in the commit thread.
             Some(c) => {
-                if let Some(id) = w.id {
+                // A write with a sequence id stays visible to the check above until its record
+                // is in sled.
+                let done = w.id.map(|id| {
                     ls.pending_seqids
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .insert(id.hash_key, id.seqid);
-                }
-                let pending = ls.pending_seqids.clone();
-                let id = w.id;
-                let done = Box::new(move || {
-                    if let Some(id) = id {
+                    let pending = ls.pending_seqids.clone();
+                    Box::new(move || {
                         let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
                         if p.get(&id.hash_key) == Some(&id.seqid) {
                             p.remove(&id.hash_key);
                         }
-                    }
+                    }) as Box<dyn FnOnce() + Send>
                 });
                 Some(c.enqueue(Some(IndexWrite {
                     tree: ls.tree.clone(),
@@ -520,9 +522,10 @@ impl Store {
         }
         let mut bytes = 0usize;
         let shard_dir = segments::shard_dir(&ls.dir, shard.id);
+        let mut reader = segments::Reader::new(&shard_dir);
         for item in ls.tree.range(key(shard.id, from)..key(shard.id, until)) {
             let (k, v) = item?;
-            let g = match decode(&shard_dir, &k, v) {
+            let g = match decode(&mut reader, &k, v) {
                 Ok(g) => g,
                 // TTL expiry removed its segment meanwhile: it is gone, like its entry.
                 Err(_) if seq_of_key(&k).is_some_and(|s| s < shard.begin_seq()) => continue,

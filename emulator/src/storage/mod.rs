@@ -13,7 +13,8 @@
 //!   stored for that hash key, written in one batch with its LogGroup.
 //!
 //! The catalog (projects → logstores → shards) is loaded at open and kept in memory, so the
-//! write path takes no sled read (but a `seqid` write's point read of its key's record).
+//! write path takes no sled read (but a `seqid` write's point read of its key's record, and
+//! the first write to a shard after open, which finds the shard's last pointer).
 //! Metadata changes write sled first and the catalog second, under one lock, and are durable
 //! when the call returns (the API never commits); multi-key deletes are one sled batch.
 //! Nothing HTTP goes here.
@@ -124,9 +125,10 @@ pub enum StorageError {
 
 type Result<T> = std::result::Result<T, StorageError>;
 
-/// sled writes any value over a quarter of a segment to its own blob file (one file create,
-/// write and fsync per LogGroup); 8 MiB segments keep LogGroups up to ~2 MiB inline.
-/// Part of the on-disk format: sled refuses to open a folder created with another size.
+/// sled's segment size. sled writes any value over a quarter of a segment to its own blob
+/// file; 8 MiB kept LogGroups up to ~2 MiB inline when sled held them (stores written before
+/// segment files still do). Part of the on-disk format: sled refuses to open a folder created
+/// with another size.
 const SEGMENT_SIZE: usize = 8 * 1024 * 1024;
 
 /// Cheap-clone handle to the store.

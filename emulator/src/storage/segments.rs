@@ -93,6 +93,14 @@ pub(super) struct Unsynced {
     dirs: Vec<PathBuf>,
 }
 
+impl Unsynced {
+    /// Whether nothing waits for a sync.
+    #[cfg(test)]
+    pub(super) fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.dirs.is_empty()
+    }
+}
+
 /// Shared by the writers (who add) and the commit thread (who syncs and clears).
 pub(super) type Pending = Arc<Mutex<Unsynced>>;
 
@@ -136,12 +144,14 @@ impl Appender {
         }
     }
 
-    /// Appends `bytes` as the record of `seq`; registers the file for the next commit.
+    /// Appends `bytes` as the record of `seq`, and registers the file (and any new folder)
+    /// for the next commit to sync; `pending` is `None` with buffered durability, where
+    /// nothing is synced.
     pub(super) fn append(
         &mut self,
         seq: u64,
         bytes: &[u8],
-        pending: &Pending,
+        pending: Option<&Pending>,
     ) -> io::Result<Pointer> {
         let len = u32::try_from(bytes.len()).map_err(|_| io::Error::other("LogGroup too large"))?;
         if self.active.is_none() {
@@ -156,23 +166,24 @@ impl Appender {
             .active
             .as_mut()
             .ok_or_else(|| io::Error::other("no active segment"))?;
-        let mut record = Vec::with_capacity(RECORD_HEADER as usize + bytes.len());
-        record.extend_from_slice(&len.to_be_bytes());
-        record.extend_from_slice(&crc32fast::hash(bytes).to_be_bytes());
-        record.extend_from_slice(bytes);
-        a.file.write_all_at(&record, a.len)?;
+        let mut header = [0u8; RECORD_HEADER as usize];
+        header[..4].copy_from_slice(&len.to_be_bytes());
+        header[4..].copy_from_slice(&crc32fast::hash(bytes).to_be_bytes());
+        // Header and body written in place: no copy of the LogGroup.
+        a.file.write_all_at(&header, a.len)?;
+        a.file.write_all_at(bytes, a.len + RECORD_HEADER)?;
         let p = Pointer {
             segment: a.first,
             offset: a.len,
             len,
         };
-        a.len += record.len() as u64;
-        pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .files
-            .entry(a.path.clone())
-            .or_insert_with(|| a.file.clone());
+        a.len = p.end();
+        if let Some(pending) = pending {
+            let mut unsynced = pending.lock().unwrap_or_else(|e| e.into_inner());
+            if !unsynced.files.contains_key(&a.path) {
+                unsynced.files.insert(a.path.clone(), a.file.clone());
+            }
+        }
         Ok(p)
     }
 
@@ -189,7 +200,7 @@ impl Appender {
         }))
     }
 
-    fn create(&self, first: u64, pending: &Pending) -> io::Result<Active> {
+    fn create(&self, first: u64, pending: Option<&Pending>) -> io::Result<Active> {
         let fresh_dir = !self.dir.exists();
         std::fs::create_dir_all(&self.dir)?;
         let path = segment_path(&self.dir, first);
@@ -201,16 +212,18 @@ impl Appender {
             .create(true)
             .truncate(true)
             .open(&path)?;
-        let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
-        p.dirs.push(self.dir.clone());
-        if fresh_dir {
-            // The shard's folder and the logstore's folder are new names in their parents.
-            let mut d = self.dir.clone();
-            for _ in 0..3 {
-                if !d.pop() {
-                    break;
+        if let Some(pending) = pending {
+            let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
+            p.dirs.push(self.dir.clone());
+            if fresh_dir {
+                // The shard's folder and the logstore's folder are new names in their parents.
+                let mut d = self.dir.clone();
+                for _ in 0..3 {
+                    if !d.pop() {
+                        break;
+                    }
+                    p.dirs.push(d.clone());
                 }
-                p.dirs.push(d.clone());
             }
         }
         Ok(Active {
@@ -222,19 +235,38 @@ impl Appender {
     }
 }
 
-/// Reads the LogGroup a pointer names, checking its length and checksum.
-pub(super) fn read(dir: &Path, p: Pointer) -> io::Result<Vec<u8>> {
-    let file = File::open(segment_path(dir, p.segment))?;
-    let mut buf = vec![0u8; RECORD_HEADER as usize + p.len as usize];
-    file.read_exact_at(&mut buf, p.offset)?;
-    check_record(&buf, p.len).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("segment {} offset {}: bad record", p.segment, p.offset),
-        )
-    })?;
-    buf.drain(..RECORD_HEADER as usize);
-    Ok(buf)
+/// Reads one shard's LogGroups, keeping the segment file of the last read open: a PullLogs
+/// reads up to 1,000 consecutive groups, mostly from one file.
+pub(super) struct Reader<'a> {
+    dir: &'a Path,
+    open: Option<(u64, File)>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader of the segments in `dir`.
+    pub(super) fn new(dir: &'a Path) -> Reader<'a> {
+        Reader { dir, open: None }
+    }
+
+    /// The LogGroup a pointer names, its length and checksum checked.
+    pub(super) fn read(&mut self, p: Pointer) -> io::Result<sled::IVec> {
+        let file = match &self.open {
+            Some((segment, f)) if *segment == p.segment => f,
+            _ => {
+                let f = File::open(segment_path(self.dir, p.segment))?;
+                &self.open.insert((p.segment, f)).1
+            }
+        };
+        let mut buf = vec![0u8; RECORD_HEADER as usize + p.len as usize];
+        file.read_exact_at(&mut buf, p.offset)?;
+        check_record(&buf, p.len).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("segment {} offset {}: bad record", p.segment, p.offset),
+            )
+        })?;
+        Ok(sled::IVec::from(&buf[RECORD_HEADER as usize..]))
+    }
 }
 
 /// Whether `record` (header and body) is whole: the length matches and the checksum holds.
@@ -246,8 +278,8 @@ fn check_record(record: &[u8], len: u32) -> Option<()> {
 }
 
 /// Whether the record a pointer names is whole on disk (what recovery keeps).
-pub(super) fn is_whole(dir: &Path, p: Pointer) -> bool {
-    read(dir, p).is_ok()
+pub(super) fn is_whole(reader: &mut Reader<'_>, p: Pointer) -> bool {
+    reader.read(p).is_ok()
 }
 
 /// Removes the segment files wholly below `begin` (the TTL floor): a file can go once the
@@ -338,14 +370,14 @@ mod tests {
         let pending = Pending::default();
         let mut a = Appender::new(shard.clone(), None);
         let big = vec![7u8; (SEGMENT_BYTES / 2) as usize];
-        let p0 = a.append(0, &big, &pending).unwrap();
-        let p1 = a.append(1, b"one", &pending).unwrap();
-        let p2 = a.append(2, &big, &pending).unwrap();
-        let p3 = a.append(3, b"three", &pending).unwrap();
+        let p0 = a.append(0, &big, Some(&pending)).unwrap();
+        let p1 = a.append(1, b"one", Some(&pending)).unwrap();
+        let p2 = a.append(2, &big, Some(&pending)).unwrap();
+        let p3 = a.append(3, b"three", Some(&pending)).unwrap();
         assert_eq!((p0.segment, p1.segment, p2.segment), (0, 0, 0));
         assert_eq!(p3.segment, 3, "a full segment rolls over");
-        assert_eq!(read(&shard, p1).unwrap(), b"one");
-        assert_eq!(read(&shard, p3).unwrap(), b"three");
+        assert_eq!(&*Reader::new(&shard).read(p1).unwrap(), b"one");
+        assert_eq!(&*Reader::new(&shard).read(p3).unwrap(), b"three");
         sync_pending(&pending).unwrap();
         assert_eq!(
             remove_below(&shard, 2).unwrap(),
@@ -353,8 +385,8 @@ mod tests {
             "seq 2 still lives in segment 0"
         );
         assert_eq!(remove_below(&shard, 3).unwrap(), 1);
-        assert!(read(&shard, p1).is_err());
-        assert_eq!(read(&shard, p3).unwrap(), b"three");
+        assert!(Reader::new(&shard).read(p1).is_err());
+        assert_eq!(&*Reader::new(&shard).read(p3).unwrap(), b"three");
     }
 
     #[test]
@@ -363,22 +395,22 @@ mod tests {
         let shard = dir.path().join("s");
         let pending = Pending::default();
         let mut a = Appender::new(shard.clone(), None);
-        let p0 = a.append(0, b"kept", &pending).unwrap();
-        let p1 = a.append(1, b"torn-record", &pending).unwrap();
+        let p0 = a.append(0, b"kept", Some(&pending)).unwrap();
+        let p1 = a.append(1, b"torn-record", Some(&pending)).unwrap();
         // The crash: the second record lost its last bytes.
         let f = OpenOptions::new()
             .write(true)
             .open(segment_path(&shard, 0))
             .unwrap();
         f.set_len(p1.end() - 3).unwrap();
-        assert!(is_whole(&shard, p0));
-        assert!(!is_whole(&shard, p1));
+        assert!(is_whole(&mut Reader::new(&shard), p0));
+        assert!(!is_whole(&mut Reader::new(&shard), p1));
         // Cut at the last whole record (as at open), the next append overwrites the torn bytes.
         cut_after(&shard, Some(p0)).unwrap();
         let mut b = Appender::new(shard.clone(), Some(p0));
-        let p1b = b.append(1, b"again", &pending).unwrap();
+        let p1b = b.append(1, b"again", Some(&pending)).unwrap();
         assert_eq!(p1b.offset, p0.end());
-        assert_eq!(read(&shard, p1b).unwrap(), b"again");
+        assert_eq!(&*Reader::new(&shard).read(p1b).unwrap(), b"again");
         assert_eq!(
             std::fs::metadata(segment_path(&shard, 0)).unwrap().len(),
             p1b.end()

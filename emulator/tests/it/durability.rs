@@ -15,11 +15,11 @@ use crate::support::Client;
 
 const P: &str = "crash-test";
 const L: &str = "ls";
-pub(crate) const KEY: &str = "crash-key";
-pub(crate) const SECRET: &str = "crash-secret";
+const KEY: &str = "crash-key";
+const SECRET: &str = "crash-secret";
 
 /// Starts the real binary on a free port; returns the child and its IPv4 address.
-pub(crate) fn spawn_emulator(dir: &Path) -> (Child, SocketAddr) {
+fn spawn_emulator(dir: &Path) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sls-emulator"))
         .args([
             "--port",
