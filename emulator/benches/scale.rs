@@ -137,8 +137,9 @@ fn put_request(
     addr: SocketAddr,
     path: &str,
     seed: u64,
+    per_request: usize,
 ) -> reqwest::RequestBuilder {
-    let raw = log_group(LOGS_PER_REQUEST, seed, u32::try_from(unix_now()).unwrap());
+    let raw = log_group(per_request, seed, u32::try_from(unix_now()).unwrap());
     let body = compress(CompressType::Lz4, &raw).unwrap();
     let h = vec![
         (
@@ -153,7 +154,19 @@ fn put_request(
 
 /// `writers` writers put to `logstore` until `logs` more logs are stored; returns logs/s.
 async fn put(addr: SocketAddr, logstore: &str, writers: usize, logs: u64, seed: &AtomicU64) -> f64 {
-    let requests = logs / LOGS_PER_REQUEST as u64;
+    put_sized(addr, logstore, writers, logs, LOGS_PER_REQUEST, seed).await
+}
+
+/// [`put`] with `per_request` logs in each PutLogs.
+async fn put_sized(
+    addr: SocketAddr,
+    logstore: &str,
+    writers: usize,
+    logs: u64,
+    per_request: usize,
+    seed: &AtomicU64,
+) -> f64 {
+    let requests = logs / per_request as u64;
     let sent = Arc::new(AtomicU64::new(0));
     let t0 = Instant::now();
     let mut tasks = Vec::new();
@@ -168,7 +181,7 @@ async fn put(addr: SocketAddr, logstore: &str, writers: usize, logs: u64, seed: 
                 if n >= requests {
                     return;
                 }
-                let r = put_request(&http, addr, &path, first + n)
+                let r = put_request(&http, addr, &path, first + n, per_request)
                     .send()
                     .await
                     .unwrap();
@@ -194,7 +207,7 @@ async fn latencies(addr: SocketAddr, logstore: &str, secs: f64, seed: &AtomicU64
             let mut out = Vec::new();
             let mut n = 0;
             while Instant::now() < stop {
-                let req = put_request(&http, addr, &path, first + n);
+                let req = put_request(&http, addr, &path, first + n, LOGS_PER_REQUEST);
                 n += 1;
                 let t0 = Instant::now();
                 let r = req.send().await.unwrap();
@@ -273,6 +286,51 @@ async fn pull(
     logs as f64 / t0.elapsed().as_secs_f64()
 }
 
+/// CPU time (user + system) the process has used, in seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces): state is the 3rd field,
+    // utime and stime the 14th and 15th.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    // Clock ticks: 100 per second on Linux.
+    (f[0] + f[1]) as f64 / 100.0
+}
+
+/// `SCALE_PERF=<file>`: samples the emulator with `perf record` (call graphs) while the 64
+/// writers run; read it with `perf report -i <file>`.
+fn perf_record(pid: u32, out: &str) -> std::process::Child {
+    let child = std::process::Command::new("perf")
+        .args([
+            "record",
+            "-F",
+            "499",
+            "--call-graph",
+            "dwarf,32768",
+            "-o",
+            out,
+            "-p",
+        ])
+        .arg(pid.to_string())
+        .spawn()
+        .expect("perf record (SCALE_PERF needs perf installed)");
+    std::thread::sleep(Duration::from_millis(500));
+    child
+}
+
+fn stop_perf(mut perf: std::process::Child) {
+    // perf writes its file on SIGINT.
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &perf.id().to_string()])
+        .status();
+    let _ = perf.wait();
+}
+
 fn main() {
     let millions: u64 = std::env::var("SCALE_MILLIONS")
         .ok()
@@ -307,24 +365,60 @@ fn main() {
         tokio::time::sleep(Duration::from_secs(3)).await;
         println!("RSS 3 s after the last write: {:.1} MiB", rss_mib(emu.pid()));
 
-        println!("\nread curve (shard 0, 200 LogGroups of 1000 logs, 10 per PullLogs)");
+        println!("\nread curve (shard 0, 1000 LogGroups of 1000 logs, 10 per PullLogs; two rounds)");
         let begin = cursor(&http, addr, "grow", 0, "begin").await;
         let end = cursor(&http, addr, "grow", 0, "end").await;
-        let groups = 200.min(end - begin);
+        let groups = 1000.min((end - begin) / 2);
+        // One pull in the middle opens the connection, so the first figure pays no setup.
+        pull(&http, addr, "grow", (begin + end) / 2, 1).await;
         reset_peak(emu.pid());
-        let at_start = pull(&http, addr, "grow", begin, groups).await;
-        let at_end = pull(&http, addr, "grow", end - groups, groups).await;
-        let rss = peak_mib(emu.pid());
-        println!("  at the start: {at_start:>10.0} logs/s");
-        println!("  at the end:   {at_end:>10.0} logs/s ({:.0}% of the start); peak RSS {rss:.1} MiB", 100.0 * at_end / at_start);
+        for round in 1..=2 {
+            let at_start = pull(&http, addr, "grow", begin, groups).await;
+            let at_end = pull(&http, addr, "grow", end - groups, groups).await;
+            println!(
+                "  round {round}: start {at_start:>10.0} logs/s, end {at_end:>10.0} logs/s (start is {:.0}% of end)",
+                100.0 * at_start / at_end
+            );
+        }
+        println!("  peak RSS while reading {:.1} MiB", peak_mib(emu.pid()));
 
-        println!("\nwriter scaling (fresh logstores, 200,000 logs each)");
+        let writes: u64 = std::env::var("SCALE_WRITES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(200_000);
+        println!("\nwriter scaling (fresh logstores, {writes} logs each; emulator CPU in cores)");
         create_logstore(&http, addr, "narrow", 4).await;
         create_logstore(&http, addr, "wide", 16).await;
-        let four = put(addr, "narrow", 4, 200_000, &seed).await;
-        let sixty_four = put(addr, "wide", 64, 200_000, &seed).await;
-        println!("   4 writers,  4 shards: {four:>10.0} logs/s");
-        println!("  64 writers, 16 shards: {sixty_four:>10.0} logs/s ({:.2}x)", sixty_four / four);
+        let cpu = cpu_secs(emu.pid());
+        let t0 = Instant::now();
+        let four = put(addr, "narrow", 4, writes, &seed).await;
+        let four_cores = (cpu_secs(emu.pid()) - cpu) / t0.elapsed().as_secs_f64();
+        let perf = std::env::var("SCALE_PERF").ok().map(|out| perf_record(emu.pid(), &out));
+        let cpu = cpu_secs(emu.pid());
+        let t0 = Instant::now();
+        let sixty_four = put(addr, "wide", 64, writes, &seed).await;
+        let sixty_four_cores = (cpu_secs(emu.pid()) - cpu) / t0.elapsed().as_secs_f64();
+        if let Some(perf) = perf {
+            stop_perf(perf);
+        }
+        println!("   4 writers,  4 shards: {four:>10.0} logs/s, {four_cores:.2} cores");
+        println!(
+            "  64 writers, 16 shards: {sixty_four:>10.0} logs/s ({:.2}x), {sixty_four_cores:.2} cores",
+            sixty_four / four
+        );
+
+        let small: u64 = std::env::var("SCALE_SMALL")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(200_000);
+        println!("\nsmall LogGroups ({small} PutLogs of 1 log, 64 writers, 16 shards)");
+        create_logstore(&http, addr, "small", 16).await;
+        reset_peak(emu.pid());
+        let rate = put_sized(addr, "small", 64, small, 1, &seed).await;
+        println!(
+            "  {rate:>10.0} logs/s; peak RSS {:.1} MiB",
+            peak_mib(emu.pid())
+        );
 
         println!("\nttl sweep (2M logs in a 1-day logstore expire; --ttl-sweep-secs 1)");
         create_logstore_ttl(&http, addr, "expiring", 4, 1).await;

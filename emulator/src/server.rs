@@ -71,7 +71,8 @@ impl Emulator {
         };
         let dir = config.data_dir.clone();
         let durability = config.durability;
-        let store = tokio::task::spawn_blocking(move || Store::open(&dir, durability))
+        let cache = config.cache_mib << 20;
+        let store = tokio::task::spawn_blocking(move || Store::open_with(&dir, durability, cache))
             .await
             .map_err(|e| StorageError::Io(std::io::Error::other(e)))??;
         let mut listeners = bind_all(&config.bind, config.port).await?;

@@ -98,6 +98,11 @@ pub struct Config {
     #[arg(long, env = "SLS_EMU_MAX_SKEW_SECS", default_value_t = 900)]
     pub max_skew_secs: u64,
 
+    /// Size of sled's page cache (the index of LogGroups and metadata), in MiB. LogGroup bytes
+    /// are read through the OS page cache and are not counted here.
+    #[arg(long, env = "SLS_EMU_CACHE_MIB", default_value_t = 64)]
+    pub cache_mib: u64,
+
     /// How often expired data (logstore ttl) is deleted, in seconds.
     #[arg(long, env = "SLS_EMU_TTL_SWEEP_SECS", default_value_t = 60)]
     pub ttl_sweep_secs: u64,
@@ -133,6 +138,7 @@ impl Default for Config {
             durability: Durability::Fsync,
             region: "cn-hangzhou".to_string(),
             max_skew_secs: 900,
+            cache_mib: 64,
             ttl_sweep_secs: 60,
             fault_seed: 0,
             config_file: None,
@@ -161,6 +167,9 @@ impl Config {
                 "--extra-ports must be fixed ports other than --port".into(),
             ));
         }
+        if self.cache_mib == 0 {
+            return Err(ConfigError("--cache-mib must be at least 1".into()));
+        }
         if self.ttl_sweep_secs == 0 {
             return Err(ConfigError("--ttl-sweep-secs must be at least 1".into()));
         }
@@ -172,5 +181,26 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn validate_refuses_zero_cache_and_sweep() {
+        assert!(Config::default().validate().is_ok());
+        let zero_cache = Config {
+            cache_mib: 0,
+            ..Config::default()
+        };
+        let e = zero_cache.validate().unwrap_err();
+        assert!(e.to_string().contains("--cache-mib"), "{e}");
+        let zero_sweep = Config {
+            ttl_sweep_secs: 0,
+            ..Config::default()
+        };
+        assert!(zero_sweep.validate().is_err());
     }
 }

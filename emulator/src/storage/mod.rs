@@ -222,9 +222,15 @@ struct AppendState {
 
 /// Opens sled in `dir`. A store closed a moment ago in this process (a restart) may still
 /// hold the folder's lock while sled's background flusher winds down: wait for it, up to 2 s.
-fn open_sled(dir: &Path) -> Result<sled::Db> {
+/// sled's page cache by default (`--cache-mib`). sled's own default, 1 GiB, is what let RSS
+/// grow with the index before; LogGroup bytes live in segment files and are read through the
+/// OS page cache, so sled caches only pointers and metadata.
+pub const DEFAULT_CACHE_BYTES: u64 = 64 << 20;
+
+fn open_sled(dir: &Path, cache_bytes: u64) -> Result<sled::Db> {
     let config = sled::Config::new()
         .path(dir)
+        .cache_capacity(cache_bytes)
         .flush_every_ms(Some(500))
         .segment_size(SEGMENT_SIZE);
     let mut tries = 0;
@@ -251,9 +257,14 @@ impl Store {
     /// With [`Durability::Fsync`] every acknowledged change is on disk before the call that
     /// made it returns; with `Buffered` sled syncs in the background.
     pub fn open(dir: &Path, durability: Durability) -> Result<Store> {
+        Store::open_with(dir, durability, DEFAULT_CACHE_BYTES)
+    }
+
+    /// [`Store::open`] with sled's page cache bounded to `cache_bytes`.
+    pub fn open_with(dir: &Path, durability: Durability, cache_bytes: u64) -> Result<Store> {
         let existed = dir.exists();
         std::fs::create_dir_all(dir)?;
-        let db = open_sled(dir)?;
+        let db = open_sled(dir, cache_bytes)?;
         let meta = db.open_tree("meta")?;
         let pending = segments::Pending::default();
         let committer = match durability {
