@@ -154,6 +154,42 @@ pub enum Action {
         /// Consumer group.
         group: String,
     },
+    /// `POST /logstores/{ls}/index`.
+    CreateIndex {
+        /// Logstore.
+        logstore: String,
+    },
+    /// `PUT /logstores/{ls}/index`.
+    UpdateIndex {
+        /// Logstore.
+        logstore: String,
+    },
+    /// `GET /logstores/{ls}/index`.
+    GetIndex {
+        /// Logstore.
+        logstore: String,
+    },
+    /// `DELETE /logstores/{ls}/index`.
+    DeleteIndex {
+        /// Logstore.
+        logstore: String,
+    },
+    /// GetLogs: `GET /logstores/{ls}?type=log` (v1) or `POST /logstores/{ls}/logs` (v2, JSON
+    /// body).
+    GetLogs {
+        /// Logstore.
+        logstore: String,
+        /// The v2 call (parameters in a JSON body, answer `{"meta","data"}`).
+        v2: bool,
+    },
+    /// `GET /logstores/{ls}?type=histogram`, and `GET /logstores/{ls}/index?type=histogram`
+    /// (the Java SDK's path).
+    GetHistograms {
+        /// Logstore.
+        logstore: String,
+    },
+    /// `GET /logs` on a project host: SQL over the project's logstores.
+    GetProjectLogs,
 }
 
 /// The query parameters of a request, decoded, in order.
@@ -222,9 +258,14 @@ impl Action {
                 let logstore = ls(l);
                 match (m, query.get("type")) {
                     (&Method::GET, None) => Action::GetLogStore { logstore },
+                    (&Method::GET, Some("log" | "logs")) => Action::GetLogs {
+                        logstore,
+                        v2: false,
+                    },
+                    (&Method::GET, Some("histogram")) => Action::GetHistograms { logstore },
                     (&Method::GET, Some(t)) => {
                         return Err(ApiError::param(format!(
-                            "GetLogs/GetHistograms (type={t}) need an index and query engine, which sls-emu does not have; read data with GetCursor + PullLogs"
+                            "type must be log or histogram, got {t:?}"
                         )))
                     }
                     (&Method::PUT, _) => Action::UpdateLogStore { logstore },
@@ -233,6 +274,33 @@ impl Action {
                     _ => return Err(unsupported()),
                 }
             }
+            ["logstores", l, "index"] => {
+                let logstore = ls(l);
+                match (m, query.get("type")) {
+                    (&Method::GET, Some("histogram")) => Action::GetHistograms { logstore },
+                    (&Method::GET, _) => Action::GetIndex { logstore },
+                    (&Method::POST, _) => Action::CreateIndex { logstore },
+                    (&Method::PUT, _) => Action::UpdateIndex { logstore },
+                    (&Method::DELETE, _) => Action::DeleteIndex { logstore },
+                    _ => return Err(unsupported()),
+                }
+            }
+            ["logstores", l, "logs"] => match *m {
+                Method::POST => Action::GetLogs {
+                    logstore: ls(l),
+                    v2: true,
+                },
+                _ => return Err(unsupported()),
+            },
+            ["logs"] => match (m, has_project) {
+                (&Method::GET, true) => Action::GetProjectLogs,
+                (&Method::GET, false) => {
+                    return Err(ApiError::param(
+                        "GetProjectLogs needs a project in the Host (<project>.<endpoint>)",
+                    ))
+                }
+                _ => return Err(unsupported()),
+            },
             ["logstores", l, "shards"] => match *m {
                 Method::GET => Action::ListShards { logstore: ls(l) },
                 _ => return Err(unsupported()),
@@ -282,7 +350,8 @@ impl Action {
             | Action::UpdateProject
             | Action::DeleteProject
             | Action::CreateLogStore
-            | Action::ListLogStores => None,
+            | Action::ListLogStores
+            | Action::GetProjectLogs => None,
             Action::GetLogStore { logstore }
             | Action::UpdateLogStore { logstore }
             | Action::DeleteLogStore { logstore }
@@ -300,7 +369,13 @@ impl Action {
             | Action::DeleteConsumerGroup { logstore, .. }
             | Action::ConsumerGroupHeartBeat { logstore, .. }
             | Action::ConsumerGroupUpdateCheckPoint { logstore, .. }
-            | Action::GetCheckPoint { logstore, .. } => Some(logstore),
+            | Action::GetCheckPoint { logstore, .. }
+            | Action::CreateIndex { logstore }
+            | Action::UpdateIndex { logstore }
+            | Action::GetIndex { logstore }
+            | Action::DeleteIndex { logstore }
+            | Action::GetLogs { logstore, .. }
+            | Action::GetHistograms { logstore } => Some(logstore),
         }
     }
 
@@ -341,8 +416,10 @@ pub enum Api {
     GetCheckPoint,
     /// Consumer group create/update/delete/list.
     ConsumerGroupAdmin,
-    /// Project and logstore management.
+    /// Project, logstore and index management.
     Metadata,
+    /// GetLogs, GetHistograms, GetProjectLogs.
+    Query,
 }
 
 impl ActionKind {
@@ -373,7 +450,12 @@ impl ActionKind {
             | K::ListLogStores
             | K::GetLogStore
             | K::UpdateLogStore
-            | K::DeleteLogStore => Api::Metadata,
+            | K::DeleteLogStore
+            | K::CreateIndex
+            | K::UpdateIndex
+            | K::GetIndex
+            | K::DeleteIndex => Api::Metadata,
+            K::GetLogs | K::GetHistograms | K::GetProjectLogs => Api::Query,
         }
     }
 }
@@ -577,13 +659,68 @@ mod tests {
             (Method::GET, "/logstores/ls/shards/3", "type=what"),
             (Method::POST, "/logstores/ls/shards/3", "action=join"),
             (Method::PUT, "/logstores/ls/shards/3", ""),
-            (Method::GET, "/logstores/ls", "type=log"),
+            (Method::GET, "/logstores/ls", "type=what"),
+            (Method::PUT, "/logstores/ls/logs", ""),
             (Method::GET, "/logstores/", ""),
             (Method::GET, "/nope", ""),
         ] {
             let e = refuse(m.clone(), path, q);
             assert_eq!(e.code, ErrorCode::ParameterInvalid, "{m} {path}?{q}");
         }
+    }
+
+    #[test]
+    fn query_paths_tell_apart_by_method_and_type() {
+        let ls = || "ls".to_string();
+        let kind = |m: Method, path: &str, q: &str| parse(m, path, q, true).kind();
+        assert_eq!(
+            parse(Method::GET, "/logstores/ls", "type=log&from=1", true),
+            Action::GetLogs {
+                logstore: ls(),
+                v2: false
+            }
+        );
+        assert_eq!(
+            parse(Method::POST, "/logstores/ls/logs", "", true),
+            Action::GetLogs {
+                logstore: ls(),
+                v2: true
+            }
+        );
+        assert_eq!(
+            kind(Method::GET, "/logstores/ls", "type=histogram"),
+            ActionKind::GetHistograms
+        );
+        // The Java SDK asks for histograms on the index path.
+        assert_eq!(
+            kind(Method::GET, "/logstores/ls/index", "type=histogram"),
+            ActionKind::GetHistograms
+        );
+        assert_eq!(
+            kind(Method::GET, "/logstores/ls/index", ""),
+            ActionKind::GetIndex
+        );
+        assert_eq!(
+            kind(Method::POST, "/logstores/ls/index", ""),
+            ActionKind::CreateIndex
+        );
+        assert_eq!(
+            kind(Method::PUT, "/logstores/ls/index", ""),
+            ActionKind::UpdateIndex
+        );
+        assert_eq!(
+            kind(Method::DELETE, "/logstores/ls/index", ""),
+            ActionKind::DeleteIndex
+        );
+        assert_eq!(
+            kind(Method::GET, "/logs", "query=x"),
+            ActionKind::GetProjectLogs
+        );
+        assert_eq!(ActionKind::GetLogs.api(), Api::Query);
+        assert_eq!(ActionKind::CreateIndex.api(), Api::Metadata);
+        // GetProjectLogs needs the project in the Host.
+        let e = Action::parse(&Method::GET, "/logs", &Query::parse(""), false).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ParameterInvalid);
     }
 
     #[test]

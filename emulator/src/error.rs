@@ -80,6 +80,12 @@ pub enum ErrorCode {
     ShardWriteQuotaExceed,
     /// 403: the shard's read quota is exceeded (hard quota mode).
     ShardReadQuotaExceed,
+    /// 400: CreateIndex on a logstore that has an index.
+    IndexAlreadyExist,
+    /// 400: an index configuration SLS does not accept.
+    IndexInfoInvalid,
+    /// 400: the logstore has no index (GetIndex, UpdateIndex, DeleteIndex, every query).
+    IndexConfigNotExist,
     /// 500: a fault inside the emulator (storage error); details are logged, not sent.
     InternalServerError,
 }
@@ -118,6 +124,9 @@ impl ErrorCode {
             ErrorCode::ExceedQuota => codes::ExceedQuota,
             ErrorCode::ShardWriteQuotaExceed => codes::ShardWriteQuotaExceed,
             ErrorCode::ShardReadQuotaExceed => codes::ShardReadQuotaExceed,
+            ErrorCode::IndexAlreadyExist => codes::IndexAlreadyExist,
+            ErrorCode::IndexInfoInvalid => codes::IndexInfoInvalid,
+            ErrorCode::IndexConfigNotExist => codes::IndexConfigNotExist,
             ErrorCode::InternalServerError => codes::InternalServerError,
         }
     }
@@ -155,6 +164,9 @@ impl ErrorCode {
             ErrorCode::ExceedQuota => StatusCode::BAD_REQUEST,
             ErrorCode::ShardWriteQuotaExceed => StatusCode::FORBIDDEN,
             ErrorCode::ShardReadQuotaExceed => StatusCode::FORBIDDEN,
+            ErrorCode::IndexAlreadyExist => StatusCode::BAD_REQUEST,
+            ErrorCode::IndexInfoInvalid => StatusCode::BAD_REQUEST,
+            ErrorCode::IndexConfigNotExist => StatusCode::BAD_REQUEST,
             ErrorCode::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -238,6 +250,14 @@ impl From<StorageError> for ApiError {
                 ApiError::new(ErrorCode::ShardWriteQuotaExceed, e.to_string())
             }
             StorageError::InvalidShardOperation(msg) => ApiError::param(msg),
+            StorageError::IndexAlreadyExist(l) => ApiError::new(
+                ErrorCode::IndexAlreadyExist,
+                format!("logstore {l} already has an index"),
+            ),
+            StorageError::IndexConfigNotExist(_) => ApiError::new(
+                ErrorCode::IndexConfigNotExist,
+                "logstore without index config",
+            ),
             StorageError::ConsumerGroupNotExist(g) => ApiError::new(
                 ErrorCode::ConsumerGroupNotExist,
                 format!("consumer group {g} does not exist"),
@@ -381,6 +401,9 @@ mod tests {
             (ExceedQuota, "ExceedQuota", 400),
             (ShardWriteQuotaExceed, "ShardWriteQuotaExceed", 403),
             (ShardReadQuotaExceed, "ShardReadQuotaExceed", 403),
+            (IndexAlreadyExist, "IndexAlreadyExist", 400),
+            (IndexInfoInvalid, "IndexInfoInvalid", 400),
+            (IndexConfigNotExist, "IndexConfigNotExist", 400),
             (InternalServerError, "InternalServerError", 500),
         ];
         for (code, s, status) in table {

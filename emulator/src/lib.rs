@@ -27,6 +27,7 @@ pub mod config;
 pub mod error;
 pub mod faults;
 pub mod model;
+pub mod query;
 pub mod server;
 pub mod state;
 pub mod storage;

@@ -88,3 +88,18 @@ shards = 1
     let out = sls_e2e::run_checks(cmd, "tests/python/sts_policy.py").await;
     assert_eq!(out.matches("PASS ").count(), 8, "{out}");
 }
+
+/// Indexes and queries through the SDK's GetLogs v2 (its default): `get_log`, `get_log_all`
+/// paging past 100, `get_logs`, `get_histograms`, the index calls and their errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_sdk_index_and_queries() {
+    let server = TestServer::start().await.unwrap();
+    run(&server, "tests/python/query.py", &[]).await;
+}
+
+/// The same checks with GetLogs v2 switched off, so the SDK uses `GET ?type=log`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_sdk_queries_over_get_logs_v1() {
+    let server = TestServer::start().await.unwrap();
+    run(&server, "tests/python/query.py", &["--v1"]).await;
+}

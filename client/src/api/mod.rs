@@ -5,12 +5,14 @@ mod consumer_group;
 mod logs;
 mod logstore;
 mod project;
+mod query;
 mod shard;
 
 pub use consumer_group::{Checkpoint, CheckpointUpdate, ConsumerGroup};
 pub use logs::{CursorFrom, PullResult};
 pub use logstore::{Logstore, LogstoreSpec};
 pub use project::Project;
+pub use query::{Histogram, LogQuery, LogsPage, QueryMeta};
 pub use shard::{Shard, SplitAt};
 
 /// `/logstores/{logstore}` plus `rest`.

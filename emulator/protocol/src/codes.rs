@@ -75,6 +75,12 @@ codes! {
     ShardWriteQuotaExceed,
     /// 403: the shard's read quota is exceeded.
     ShardReadQuotaExceed,
+    /// 400: CreateIndex on a logstore that has an index.
+    IndexAlreadyExist,
+    /// 400: an index configuration SLS does not accept.
+    IndexInfoInvalid,
+    /// 400: the logstore has no index (GetIndex, UpdateIndex, DeleteIndex, every query).
+    IndexConfigNotExist,
     /// 403: the project's write quota is exceeded.
     WriteQuotaExceed,
     /// 403: the project's read quota is exceeded.

@@ -20,7 +20,8 @@ pub struct RamRequest {
 impl ActionKind {
     /// The RAM action SLS checks for this API. GetCursor, GetCursorTime and PullLogs share
     /// `log:GetCursorOrData`; PutLogs is `log:PostLogStoreLogs`, GetCheckPoint
-    /// `log:GetConsumerGroupCheckPoint`, MergeShards `log:MergeShard`. DeleteShard has no
+    /// `log:GetConsumerGroupCheckPoint`, MergeShards `log:MergeShard`, GetLogs
+    /// `log:GetLogStoreLogs`, GetHistograms `log:GetLogStoreHistogram`. DeleteShard has no
     /// documented action; `log:DeleteShard` follows the pattern of the others.
     pub fn ram_action(self) -> &'static str {
         use ActionKind as K;
@@ -48,6 +49,13 @@ impl ActionKind {
             K::ConsumerGroupHeartBeat => "log:ConsumerGroupHeartBeat",
             K::ConsumerGroupUpdateCheckPoint => "log:ConsumerGroupUpdateCheckPoint",
             K::GetCheckPoint => "log:GetConsumerGroupCheckPoint",
+            K::CreateIndex => "log:CreateIndex",
+            K::UpdateIndex => "log:UpdateIndex",
+            K::GetIndex => "log:GetIndex",
+            K::DeleteIndex => "log:DeleteIndex",
+            K::GetLogs => "log:GetLogStoreLogs",
+            K::GetHistograms => "log:GetLogStoreHistogram",
+            K::GetProjectLogs => "log:GetProjectLogs",
         }
     }
 }
@@ -80,7 +88,8 @@ impl Action {
             Action::CreateProject
             | Action::GetProject
             | Action::UpdateProject
-            | Action::DeleteProject => base,
+            | Action::DeleteProject
+            | Action::GetProjectLogs => base,
             Action::ListLogStores => format!("{base}/logstore/*"),
             Action::CreateLogStore => {
                 let ls = body_name("logstoreName");
@@ -96,7 +105,13 @@ impl Action {
             | Action::DeleteShard { logstore, .. }
             | Action::GetCursor { logstore, .. }
             | Action::GetCursorTime { logstore, .. }
-            | Action::PullLogs { logstore, .. } => format!("{base}/logstore/{logstore}"),
+            | Action::PullLogs { logstore, .. }
+            | Action::CreateIndex { logstore }
+            | Action::UpdateIndex { logstore }
+            | Action::GetIndex { logstore }
+            | Action::DeleteIndex { logstore }
+            | Action::GetLogs { logstore, .. }
+            | Action::GetHistograms { logstore } => format!("{base}/logstore/{logstore}"),
             Action::ListConsumerGroup { logstore } => {
                 format!("{base}/logstore/{logstore}/consumergroup/*")
             }

@@ -201,12 +201,17 @@ pub(super) async fn update(c: &Call<'_>, name: &str) -> Result<Response, ApiErro
     let now = ctx.now.secs();
     st.store
         .update_logstore(project, name, |r| {
+            // The shards and the index as they are now: a split or an index change since
+            // the probe must not be undone.
             let shards = std::mem::take(&mut r.shards);
+            let index = r.index.take();
             *r = LogstoreRecord {
                 shards,
+                index,
                 last_modify_time: now,
                 ..probe
             };
+            Ok(())
         })
         .await?;
     Ok(().into_response())

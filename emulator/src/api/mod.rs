@@ -5,7 +5,8 @@
 //!
 //! Handlers by file: `project` (the five `/` APIs), `logstore`, `shard` (ListShards and the
 //! shard lifecycle), `put` (PutLogs), `read` (GetCursor, GetCursorTime, PullLogs),
-//! `consumer_group` (the group's CRUD, heartbeats and checkpoints); `admin` is the emulator's
+//! `consumer_group` (the group's CRUD, heartbeats and checkpoints), `query` (indexes,
+//! GetLogs, GetHistograms, GetProjectLogs); `admin` is the emulator's
 //! own `/_sls-emu` API.
 
 mod admin;
@@ -13,6 +14,7 @@ mod consumer_group;
 mod logstore;
 mod project;
 mod put;
+mod query;
 mod read;
 mod request;
 mod shard;
@@ -92,5 +94,12 @@ pub(crate) async fn dispatch(action: &Action, c: &Call<'_>) -> Result<Response, 
         Action::GetCheckPoint { logstore, group } => {
             consumer_group::get_checkpoints(c, logstore, group)
         }
+        Action::CreateIndex { logstore } => query::create_index(c, logstore).await,
+        Action::UpdateIndex { logstore } => query::update_index(c, logstore).await,
+        Action::GetIndex { logstore } => query::get_index(c, logstore),
+        Action::DeleteIndex { logstore } => query::delete_index(c, logstore).await,
+        Action::GetLogs { logstore, v2 } => query::get_logs(c, logstore, *v2).await,
+        Action::GetHistograms { logstore } => query::get_histograms(c, logstore).await,
+        Action::GetProjectLogs => query::get_project_logs(c).await,
     }
 }

@@ -89,6 +89,12 @@ pub enum StorageError {
     /// A split/merge/delete that the shard's state or the arguments do not allow.
     #[error("{0}")]
     InvalidShardOperation(String),
+    /// CreateIndex on a logstore that has one.
+    #[error("logstore {0} already has an index")]
+    IndexAlreadyExist(String),
+    /// The logstore has no index.
+    #[error("logstore {0} has no index")]
+    IndexConfigNotExist(String),
     /// No consumer group of that name.
     #[error("consumer group {0} does not exist")]
     ConsumerGroupNotExist(String),
@@ -553,13 +559,13 @@ impl Store {
         &self,
         project: &str,
         name: &str,
-        f: impl FnOnce(&mut LogstoreRecord),
+        f: impl FnOnce(&mut LogstoreRecord) -> Result<()>,
     ) -> Result<()> {
         {
             let cat = self.write_catalog();
             let ls = self.logstore_unlocked(&cat, project, name)?;
             let mut record = ls.record();
-            f(&mut record);
+            f(&mut record)?;
             self.inner.meta.insert(
                 records::logstore_key(project, name),
                 records::to_json(&record),
@@ -567,6 +573,27 @@ impl Store {
             *ls.record.write().unwrap_or_else(|e| e.into_inner()) = record;
         }
         self.commit().await
+    }
+
+    /// Creates (`create`), replaces or removes (`None`) a logstore's index configuration,
+    /// durably. Create fails if one exists; replace and remove fail if none does.
+    pub async fn set_index(
+        &self,
+        project: &str,
+        name: &str,
+        index: Option<serde_json::Value>,
+        create: bool,
+    ) -> Result<()> {
+        self.update_logstore(project, name, |r| {
+            match (create, r.index.is_some()) {
+                (true, true) => return Err(StorageError::IndexAlreadyExist(name.to_string())),
+                (false, false) => return Err(StorageError::IndexConfigNotExist(name.to_string())),
+                _ => {}
+            }
+            r.index = index;
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes a logstore, its consumer groups and its data.

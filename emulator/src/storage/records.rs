@@ -58,6 +58,7 @@ impl LogstoreRecord {
             create_time: now_secs,
             last_modify_time: now_secs,
             extra: serde_json::Map::new(),
+            index: None,
             shards: Vec::new(),
         }
     }
@@ -92,6 +93,9 @@ pub struct LogstoreRecord {
     pub last_modify_time: i64,
     /// Other fields a client sent (`hot_ttl`, `encrypt_conf`, ...), echoed back by GetLogStore.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// The index configuration as CreateIndex/UpdateIndex stored it (validated), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<serde_json::Value>,
     /// Every shard, readonly ones included, by id.
     pub shards: Vec<ShardRecord>,
 }

@@ -71,6 +71,15 @@ fn expected_denials() -> Vec<(&'static str, String)> {
         ("log:ConsumerGroupHeartBeat", cg.clone()),
         ("log:ConsumerGroupUpdateCheckPoint", cg.clone()),
         ("log:GetConsumerGroupCheckPoint", cg),
+        ("log:CreateIndex", ls.clone()),
+        ("log:UpdateIndex", ls.clone()),
+        ("log:GetIndex", ls.clone()),
+        ("log:DeleteIndex", ls.clone()),
+        ("log:GetLogStoreLogs", ls.clone()),
+        ("log:GetLogStoreLogs", ls.clone()),
+        ("log:GetLogStoreHistogram", ls.clone()),
+        ("log:GetLogStoreHistogram", ls),
+        ("log:GetProjectLogs", p),
     ]
 }
 

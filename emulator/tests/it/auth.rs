@@ -16,6 +16,8 @@ pub(crate) fn every_route() -> Vec<Req> {
     let shard = format!("/logstores/{L}/shards/0");
     let groups = format!("/logstores/{L}/consumergroups");
     let group = format!("{groups}/{G}");
+    let ls = format!("/logstores/{L}");
+    let index = format!("{ls}/index");
     vec![
         Req::new("GET", None, "/"),
         Req::new("GET", Some(P), "/"),
@@ -66,6 +68,24 @@ pub(crate) fn every_route() -> Vec<Req> {
             .q("forceSuccess", "true")
             .json(json!({"shard": 0, "checkpoint": "MQ=="})),
         Req::new("GET", Some(P), &group).q("shard", "0"),
+        Req::new("POST", Some(P), &index).json(json!({"keys": {"a": {"type": "long"}}})),
+        Req::new("PUT", Some(P), &index).json(json!({"keys": {"a": {"type": "long"}}})),
+        Req::new("GET", Some(P), &index),
+        Req::new("DELETE", Some(P), &index),
+        Req::new("GET", Some(P), &ls)
+            .q("type", "log")
+            .q("from", "0")
+            .q("to", "1"),
+        Req::new("POST", Some(P), &format!("{ls}/logs")).json(json!({"from": 0, "to": 1})),
+        Req::new("GET", Some(P), &ls)
+            .q("type", "histogram")
+            .q("from", "0")
+            .q("to", "1"),
+        Req::new("GET", Some(P), &index)
+            .q("type", "histogram")
+            .q("from", "0")
+            .q("to", "1"),
+        Req::new("GET", Some(P), "/logs").q("query", "select 1"),
         Req::new("GET", Some(P), "/unknown"),
     ]
 }

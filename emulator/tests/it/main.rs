@@ -9,6 +9,7 @@ mod consumer_groups;
 mod durability;
 mod faults;
 mod memory;
+mod query;
 mod router;
 mod seqid;
 mod shards;
