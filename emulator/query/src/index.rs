@@ -250,6 +250,38 @@ impl Tokenizer {
         start < text.len() && f(&text[start..])
     }
 
+    /// Whether `text` has a token equal to `term` (ASCII, lower-cased unless
+    /// `case_sensitive`), found without splitting: candidates are the positions of the
+    /// term's first byte (either case), kept when delimiters (or the ends) surround them.
+    /// `None` when this fast path does not apply (non-ASCII term or delimiters).
+    pub fn has_ascii_token(&self, text: &[u8], term: &[u8], case_sensitive: bool) -> Option<bool> {
+        let (&first, _) = term.split_first()?;
+        if !self.other.is_empty() || !term.is_ascii() {
+            return None;
+        }
+        let bounded = |i: usize| {
+            text.get(i)
+                .is_none_or(|&b| b < 128 && self.ascii[b as usize])
+        };
+        let hit = |pos: usize| {
+            let end = pos + term.len();
+            end <= text.len()
+                && (pos == 0 || bounded(pos - 1))
+                && bounded(end)
+                && if case_sensitive {
+                    &text[pos..end] == term
+                } else {
+                    text[pos..end].eq_ignore_ascii_case(term)
+                }
+        };
+        let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+        Some(if case_sensitive || lo == up {
+            memchr::memchr_iter(first, text).any(hit)
+        } else {
+            memchr::memchr2_iter(lo, up, text).any(hit)
+        })
+    }
+
     /// Every token of `text`.
     pub fn tokens(&self, text: &str) -> Vec<String> {
         self.tokens_keeping(text, &[])

@@ -79,3 +79,40 @@ fn the_tokenizer_splits_on_each_delimiter() {
     assert_eq!(seen, [b"x".to_vec(), b"y".to_vec()]);
     assert!(t.any_token(b"one two", |tok| tok == b"two"));
 }
+
+#[test]
+fn the_fast_token_search_agrees_with_splitting() {
+    let t = Tokenizer::new(&[" ".into(), "/".into(), "=".into()]);
+    let text = b"GET /api/Items?page=2 user=Alice";
+    for (term, sensitive) in [
+        (&b"get"[..], false),
+        (b"GET", true),
+        (b"get", true),
+        (b"items?page", false),
+        (b"api", false),
+        (b"ap", false),
+        (b"alice", false),
+        (b"Alice", true),
+        (b"2", false),
+        (b"user", false),
+        (b"x", false),
+    ] {
+        let slow = t.any_token(text, |tok| {
+            if sensitive {
+                tok == term
+            } else {
+                tok.eq_ignore_ascii_case(term)
+            }
+        });
+        assert_eq!(
+            t.has_ascii_token(text, term, sensitive),
+            Some(slow),
+            "{:?}",
+            std::str::from_utf8(term)
+        );
+    }
+    assert_eq!(
+        Tokenizer::new(&["，".into()]).has_ascii_token(text, b"get", false),
+        None
+    );
+}

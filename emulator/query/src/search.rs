@@ -699,6 +699,11 @@ fn text_matches(
         return false;
     };
     with_values(field, row, |v| {
+        if let Pattern::Exact(term) = p {
+            if let Some(found) = tokenizer.has_ascii_token(v, term, case_sensitive) {
+                return found;
+            }
+        }
         tokenizer.any_token(v, |t| p.matches(t, case_sensitive))
     })
 }
