@@ -248,6 +248,15 @@ async fn preload(state: &AppState, projects: &[ProjectSpec]) -> Result<(), Serve
                 }
                 Err(e) => return Err(e.into()),
             }
+            if let Some(index) = &l.index {
+                match store
+                    .set_index(&p.name, &l.name, Some(index.clone()), true)
+                    .await
+                {
+                    Ok(()) | Err(StorageError::IndexAlreadyExist(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
             for g in &l.consumer_groups {
                 let group = ConsumerGroup {
                     name: g.name.clone(),

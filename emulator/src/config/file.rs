@@ -58,6 +58,9 @@ pub struct LogstoreSpec {
     pub ttl: u32,
     /// `appendMeta`.
     pub append_meta: bool,
+    /// Its index (validated JSON, as GetIndex answers it), created at start when the
+    /// logstore has none.
+    pub index: Option<serde_json::Value>,
     /// Its consumer groups.
     pub consumer_groups: Vec<ConsumerGroupSpec>,
 }
@@ -140,6 +143,8 @@ struct RawLogstore {
     ttl: Spanned<u32>,
     #[serde(default)]
     append_meta: bool,
+    /// The index JSON (what CreateIndex takes).
+    index: Option<Spanned<String>>,
     #[serde(default)]
     consumer_group: Vec<Spanned<RawGroup>>,
 }
@@ -392,11 +397,20 @@ impl Parser<'_> {
                     order: g.order,
                 });
             }
+            let index = match &l.index {
+                Some(text) => Some(
+                    sls_query::index::IndexConfig::parse(text.get_ref().as_bytes())
+                        .map_err(|e| self.err(text, format!("index: {e}")))?
+                        .to_json(),
+                ),
+                None => None,
+            };
             logstores.push(LogstoreSpec {
                 name: l.name.get_ref().clone(),
                 shards: *l.shards.get_ref(),
                 ttl: *l.ttl.get_ref(),
                 append_meta: l.append_meta,
+                index,
                 consumer_groups,
             });
         }

@@ -12,6 +12,9 @@ fn the_example_in_the_repository_parses() {
     let f = ConfigFile::load(&path).unwrap();
     assert!(!f.credentials.is_empty());
     assert!(!f.projects.is_empty());
+    let index = f.projects[0].logstores[0].index.as_ref().unwrap();
+    assert_eq!(index["keys"]["status"]["type"], "long");
+    assert_eq!(index["index_mode"], "v2");
 }
 
 #[test]
@@ -95,6 +98,11 @@ fn mistakes_name_their_line() {
             "defined twice",
         ),
         ("[[project]\nname = \"x\"\n", 1, ""),
+        (
+            "[[project]]\nname = \"okay\"\n[[project.logstore]]\nname = \"ls\"\nindex = '{\"keys\": {\"a\": {\"type\": \"blob\"}}}'\n",
+            5,
+            "index",
+        ),
     ] {
         let e = parse(text).unwrap_err();
         assert_eq!(e.line, line, "{text:?}: {e}");

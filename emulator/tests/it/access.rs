@@ -357,6 +357,7 @@ name = "preloaded"
 name = "app"
 shards = 3
 ttl = 7
+index = '{"keys": {"status": {"type": "long"}}}'
 [[project.logstore.consumer_group]]
 name = "workers"
 timeout = 15
@@ -403,6 +404,12 @@ async fn the_config_file_preloads_keys_and_resources_idempotently() {
         message(&r),
         "denied by sts or ram, action: log:DeleteConsumerGroup, resource: acs:log:cn-hangzhou:42:project/preloaded/logstore/app/consumergroup/workers"
     );
+    // The index is in place: a search on its key runs.
+    let index = c
+        .send(Req::new("GET", Some("preloaded"), "/logstores/app/index"))
+        .await;
+    index.assert_ok();
+    assert_eq!(index.json()["keys"]["status"]["type"], "long");
     // Data written survives a restart that applies the file again.
     let owner = Client::new(&server);
     owner
