@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Java and Go test harnesses that drive the official clients:
-#   tests/java (Maven: SDK, consumer library, producer, each one runnable jar; common code;
+#   tests/java (Maven: SDK (core and query checks), consumer library, producer, each one
+#              runnable jar; common code;
 #              the Flink job, a thin jar with its libraries in flink/target/lib)
 #   tests/go   (Go module: one binary, tests/go/bin/sls-go)
 # Dependencies come from Maven Central and the Go module proxy on the first run. A harness

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates the Python virtual environment used by the end-to-end tests in
-# tests/python/ and installs the pinned packages of tests/python/requirements.txt.
+# tests/python/ (and the CLI, aliyunlog) and installs the pinned packages of
+# tests/python/requirements.txt.
 #
 #   scripts/setup-python.sh          # -> $REPO/.venv
 #
@@ -33,7 +34,8 @@ fi
 rm -f "$STAMP"
 echo "setup-python: installing $REQ"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$REQ"
-# Fail here, not in the tests, if the SDK or its compression modules do not import.
-"$VENV/bin/python" -c 'import aliyun.log, lz4.block, zstd; from aliyun.log.compress import zstd_available; assert zstd_available'
+# Fail here, not in the tests, if the SDK, its compression modules or the CLI do not import.
+"$VENV/bin/python" -c 'import aliyun.log, lz4.block, zstd, aliyunlogcli.cli_core; from aliyun.log.compress import zstd_available; assert zstd_available'
+[[ -x "$VENV/bin/aliyunlog" ]] || { echo "setup-python: $VENV/bin/aliyunlog is missing" >&2; exit 1; }
 printf '%s\n' "$want" > "$STAMP"
-echo "setup-python: done ($("$VENV/bin/python" -c 'from aliyun.log.version import __version__ as v; print("aliyun-log-python-sdk " + v)'))"
+echo "setup-python: done ($("$VENV/bin/python" -c 'from aliyun.log.version import __version__ as v; from aliyunlogcli.version import __version__ as c; print("aliyun-log-python-sdk " + v + ", aliyun-log-cli " + c)'))"

@@ -12,5 +12,6 @@ mod least_privilege;
 mod official_java_go;
 mod official_python_consumer;
 mod official_python_sdk;
+mod official_query;
 mod official_rust_producer;
 mod official_rust_sdk;

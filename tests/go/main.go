@@ -16,6 +16,7 @@ subcommands:
   sdk-core         the SDK's client API, one PASS/FAIL line per check
   consumer-worker  one consumer-group worker (consumerLibrary), JSON events to --out
   producer-writer  the producer package writing --count logs, one JSON line per callback
+  query            indexes, GetLogs and GetHistograms, one PASS/FAIL line per check
 
 run "sls-go <subcommand> -h" for its flags.
 `
@@ -33,6 +34,8 @@ func main() {
 		os.Exit(runConsumerWorker(args))
 	case "producer-writer":
 		os.Exit(runProducerWriter(args))
+	case "query":
+		os.Exit(runQuery(args))
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 		os.Exit(0)

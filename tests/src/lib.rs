@@ -64,6 +64,24 @@ pub fn venv_python() -> Result<PathBuf, String> {
     }
 }
 
+/// A console script of the venv (`aliyunlog`, the CLI), next to [`python`] (looked up on
+/// `PATH` when `SLS_EMU_PYTHON` is a bare name).
+///
+/// # Errors
+/// The [`missing_harness`] message naming [`SETUP_PYTHON`] when it is not installed.
+pub fn venv_script(name: &str) -> Result<PathBuf, String> {
+    let py = venv_python()?;
+    let Some(bin) = py.parent().filter(|_| py.is_absolute()) else {
+        return Ok(PathBuf::from(name));
+    };
+    let script = bin.join(name);
+    if script.exists() {
+        Ok(script)
+    } else {
+        Err(missing_harness(&script, SETUP_PYTHON))
+    }
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A project name unique within this test process run (valid SLS name).

@@ -109,15 +109,39 @@ pub fn harness_command(lang: Lang, program: Program) -> Res<Command> {
             (crate::venv_python()?, vec![script.to_string()])
         }
         Lang::Java => return java_command(program.java_module(), &[]),
-        Lang::Go => {
-            let exe = go_binary();
-            if !exe.exists() {
-                return Err(crate::missing_harness(&exe, crate::BUILD_HARNESSES).into());
-            }
-            (exe, vec![program.go_subcommand().to_string()])
-        }
+        Lang::Go => return go_command(program.go_subcommand()),
     };
     Ok(loopback_command(exe, args))
+}
+
+/// `sls-go <subcommand>`, like [`harness_command`] (for the subcommands beyond [`Program`]).
+///
+/// # Errors
+/// When the binary is not built: the message says how to build it.
+pub fn go_command(subcommand: &str) -> Res<Command> {
+    let exe = go_binary();
+    if !exe.exists() {
+        return Err(crate::missing_harness(&exe, crate::BUILD_HARNESSES).into());
+    }
+    Ok(loopback_command(exe, vec![subcommand.to_string()]))
+}
+
+/// `java -cp <jar> <main_class>`: another program of the jar of `tests/java` module `module`
+/// than its Main-Class, like [`harness_command`].
+///
+/// # Errors
+/// When the jar is not built: the message says how to build it.
+pub fn java_main_command(module: &str, main_class: &str) -> Res<Command> {
+    let jar = java_jar(module);
+    if !jar.exists() {
+        return Err(crate::missing_harness(&jar, crate::BUILD_HARNESSES).into());
+    }
+    let args = vec![
+        "-cp".to_string(),
+        jar.display().to_string(),
+        main_class.to_string(),
+    ];
+    Ok(loopback_command(PathBuf::from("java"), args))
 }
 
 /// `java <jvm_args> -jar` the jar of `tests/java` module `module`, like [`harness_command`].

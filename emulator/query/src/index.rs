@@ -27,7 +27,7 @@ impl IndexError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LineIndex {
     /// Delimiter characters.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub token: Vec<String>,
     /// Whether terms compare with case.
     #[serde(rename = "caseSensitive", default)]
@@ -53,7 +53,11 @@ pub struct KeyIndex {
     #[serde(rename = "type", default = "text_type")]
     pub kind: FieldType,
     /// Delimiter characters (text and json keys).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub token: Vec<String>,
     /// Whether terms compare with case.
     #[serde(rename = "caseSensitive", default)]
@@ -79,6 +83,13 @@ pub struct KeyIndex {
     /// Anything else, echoed.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// A token list sent as `null` is absent: the Go SDK writes `"token": null` for long and
+/// double keys (its `IndexKey.Token` has no `omitempty`), also when sending back what
+/// GetIndex answered.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
 }
 
 fn text_type() -> FieldType {

@@ -61,6 +61,11 @@ fn bad_indexes_are_index_info_invalid() {
     }
     // Long and double keys need no tokens; a key without a type is text.
     parse(r#"{"keys": {"a": {"type": "long"}, "b": {"token": [" "]}}}"#).unwrap();
+    // The Go SDK sends `"token": null` for them.
+    let go = parse(r#"{"keys": {"a": {"type": "long", "token": null, "caseSensitive": false}}}"#)
+        .unwrap();
+    assert!(go.keys["a"].token.is_empty());
+    assert!(parse(r#"{"keys": {"a": {"type": "text", "token": null}}}"#).is_err());
 }
 
 #[test]

@@ -802,7 +802,7 @@ public final class SdkCore implements Callable<Integer> {
     }
 
     /** The SDK version, from the pom.properties the shaded jar keeps. */
-    private static String sdkVersion() {
+    static String sdkVersion() {
         Properties p = new Properties();
         try (InputStream in = Client.class.getResourceAsStream(
                 "/META-INF/maven/com.aliyun.openservices/aliyun-log/pom.properties")) {
