@@ -74,6 +74,8 @@ pub struct Found {
     pub matched: u64,
     /// Logs in the window the search looked at.
     pub processed: u64,
+    /// The result columns of SQL (empty for searches).
+    pub columns: Vec<String>,
 }
 
 /// Decodes a stored LogGroup (the bytes were validated when written).
@@ -207,6 +209,7 @@ pub fn search(
         rows,
         matched,
         processed,
+        columns: Vec::new(),
     })
 }
 
@@ -237,6 +240,32 @@ fn render(group: &LogGroup, index: usize) -> Option<LogRow> {
         row.push((as_str(&c.key), as_str(&c.value)));
     }
     Some(row)
+}
+
+/// The SQL table of a query: every match of `search` in the window, with the columns the
+/// index defines; also the number of logs looked at.
+pub fn sql_table(
+    store: &Store,
+    ls: &Logstore,
+    window: &Window,
+    search: &Search,
+    index: &IndexConfig,
+) -> Result<(sls_sql::Table, u64)> {
+    let mut builder = sls_sql::TableBuilder::new(&index.columns());
+    let mut processed = 0u64;
+    scan(store, ls, window, |_, _, group| {
+        for (_, row) in rows_in(group, window) {
+            processed += 1;
+            if search.matches(&row) {
+                builder.push(&row);
+            }
+        }
+    })?;
+    let table = builder.finish().map_err(|e| StorageError::Corrupt {
+        key: "sql table".into(),
+        reason: e.to_string(),
+    })?;
+    Ok((table, processed))
 }
 
 /// One histogram bucket: `[from, to)` and its matches.

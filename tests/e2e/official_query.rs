@@ -5,8 +5,7 @@
 //! The Go and Java programs print a PASS/FAIL line per check and exit 0 only when every check
 //! passed; their expected answers come from the data they write. The CLI test writes its data
 //! with our client and checks the JSON the CLI prints. SQL after `|` (and Java's
-//! GetProjectLogs) runs in the `*_sql` tests, ignored until the emulator serves SQL:
-//! `cargo test -p sls-e2e --test e2e -- --ignored query`.
+//! GetProjectLogs) runs in the `*_sql` tests.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -52,7 +51,6 @@ async fn go_sdk_index_get_logs_histograms() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "SQL after '|' is not served yet"]
 async fn go_sdk_query_sql() {
     go_query(&["--sql"]).await;
 }
@@ -63,7 +61,6 @@ async fn java_sdk_index_get_logs_histograms() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "SQL after '|' and GetProjectLogs are not served yet"]
 async fn java_sdk_query_sql() {
     java_query(&["--sql"]).await;
 }
@@ -439,7 +436,6 @@ async fn cli_get_log_with_an_index() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "SQL after '|' is not served yet"]
 async fn cli_get_log_sql() {
     let server = TestServer::start().await.unwrap();
     let (cli, project, logs) = cli_setup(&server).await;

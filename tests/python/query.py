@@ -12,8 +12,9 @@ import os
 import sys
 import time
 
-from aliyun.log import (GetHistogramsRequest, GetLogsRequest, IndexConfig, IndexKeyConfig,
-                        IndexLineConfig, LogClient, LogException, LogItem, PutLogsRequest)
+from aliyun.log import (GetHistogramsRequest, GetLogsRequest, GetProjectLogsRequest, IndexConfig,
+                        IndexKeyConfig, IndexLineConfig, LogClient, LogException, LogItem,
+                        PutLogsRequest)
 
 TOKENS = [",", " ", "'", "\"", ";", "=", "(", ")", "[", "]", "{", "}", "?", "@", "&", "<",
           ">", "/", ":", "\n", "\t", "\r"]
@@ -165,6 +166,27 @@ def run(client, project):
 
     resp = client.get_logs(GetLogsRequest(project, "app", frm, to, query="status > 499", line=10, offset=20))
     check(resp.get_count() == 5, "get_logs honours offset (5 of 25 left, got %d)" % resp.get_count())
+
+    # SQL after |: every value a string, FROM log implied, MySQL-style LIMIT offset, count.
+    r = client.get_log(project, "app", frm, to,
+                       query="* | select method, count(*) as c group by method order by c desc, method")
+    got = [(l.get_contents()["method"], l.get_contents()["c"]) for l in r.get_logs()]
+    check(got == [("GET", "100"), ("DELETE", "50"), ("POST", "50"), ("PUT", "50")],
+          "SQL group by answers string counts (got %s)" % got)
+    r = client.get_log(project, "app", frm, to, query="status: 500 | select count(1) as n, max(latency) as m")
+    row = r.get_logs()[0].get_contents()
+    check(row["n"] == "25" and float(row["m"]) == 24.0, "search then SQL (got %s)" % row)
+    r = client.get_log(project, "app", frm, to, query="* | select id order by id limit 10, 5")
+    check([l.get_contents()["id"] for l in r.get_logs()] == ["log-%03d" % i for i in range(10, 15)],
+          "LIMIT offset, count")
+    r = client.get_log(project, "app", frm, to, query="* | select id")
+    check(r.get_count() == 100, "SQL answers 100 rows without LIMIT (got %d)" % r.get_count())
+    code, msg = error_code(lambda: client.get_log(project, "app", frm, to, query="* | select nokey"))
+    check(code == "ParameterInvalid" and "Column 'nokey' cannot be resolved" in msg,
+          "an unknown SQL column: %s %s" % (code, msg))
+    r = client.get_project_logs(GetProjectLogsRequest(
+        project, "select count(*) as n from app where __time__ >= %d and __time__ < %d" % (frm, frm + 10)))
+    check(r.get_logs()[0].get_contents()["n"] == "100", "get_project_logs runs SQL over a logstore")
 
     client.delete_index(project, "app")
     code, _ = error_code(lambda: client.get_index_config(project, "app"))

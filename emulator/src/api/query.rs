@@ -199,10 +199,25 @@ async fn run_get_logs(c: &Call<'_>, logstore: &str, p: Params) -> Result<Answer,
     let t0 = Instant::now();
     let (ls, index) = indexed(c, logstore)?;
     let (search, sql) = parse_query(&p.query, &index)?;
+    let where_query = search::split(&p.query).0.trim().to_string();
     if let Some(sql) = sql {
-        return Err(ApiError::param(format!(
-            "SQL after | is not served yet by sls-emu: {sql}"
-        )));
+        let store = c.st.store.clone();
+        let window = p.window.clone();
+        let (table, processed) = tokio::task::spawn_blocking(move || {
+            engine::sql_table(&store, &ls, &window, &search, &index)
+        })
+        .await
+        .map_err(ApiError::internal)??;
+        let result = sls_sql::run(&sql, vec![("log".to_string(), table)])
+            .await
+            .map_err(sql_error)?;
+        return Ok(Answer {
+            found: sql_rows(result, processed),
+            elapsed_ms: t0.elapsed().as_millis() as u64,
+            has_sql: true,
+            where_query,
+            agg_query: sql,
+        });
     }
     let store = c.st.store.clone();
     let found = tokio::task::spawn_blocking(move || {
@@ -214,9 +229,29 @@ async fn run_get_logs(c: &Call<'_>, logstore: &str, p: Params) -> Result<Answer,
         found,
         elapsed_ms: t0.elapsed().as_millis() as u64,
         has_sql: false,
-        where_query: search::split(&p.query).0.trim().to_string(),
+        where_query,
         agg_query: String::new(),
     })
+}
+
+/// A query the SQL engine refused: its SLS error.
+fn sql_error(e: sls_sql::SqlError) -> ApiError {
+    ApiError::param(e.message)
+}
+
+/// SQL results as answer rows (column order kept) and the SQL columns.
+fn sql_rows(result: sls_sql::SqlResult, processed: u64) -> Found {
+    let rows: Vec<LogRow> = result
+        .rows
+        .into_iter()
+        .map(|r| result.columns.iter().cloned().zip(r).collect())
+        .collect();
+    Found {
+        matched: rows.len() as u64,
+        rows,
+        processed,
+        columns: result.columns,
+    }
 }
 
 fn row_json(row: LogRow) -> Value {
@@ -237,6 +272,7 @@ pub(super) async fn get_logs(c: &Call<'_>, logstore: &str, v2: bool) -> Result<R
     let a = run_get_logs(c, logstore, params).await?;
     let count = a.found.rows.len();
     let processed = a.found.processed;
+    let keys = a.found.columns.clone();
     let rows: Vec<Value> = a.found.rows.into_iter().map(row_json).collect();
     if v2 {
         let body = json!({
@@ -255,7 +291,7 @@ pub(super) async fn get_logs(c: &Call<'_>, logstore: &str, v2: bool) -> Result<R
                 "telementryType": "logging",
                 "powerSql": false,
                 "insertedSQL": "",
-                "keys": [],
+                "keys": keys,
                 "terms": [],
                 "isAccurate": true,
             },
@@ -263,7 +299,7 @@ pub(super) async fn get_logs(c: &Call<'_>, logstore: &str, v2: bool) -> Result<R
         });
         return Ok(Json(body).into_response());
     }
-    let query_info = json!({"mode": 0, "keys": [], "terms": [], "isAccurate": 1});
+    let query_info = json!({"mode": 0, "keys": keys, "terms": [], "isAccurate": 1});
     let headers = [
         ("x-log-progress", "Complete".to_string()),
         ("x-log-count", count.to_string()),
@@ -331,10 +367,65 @@ pub(super) async fn get_histograms(c: &Call<'_>, logstore: &str) -> Result<Respo
     ))
 }
 
-/// GetProjectLogs: project-level SQL (served with the SQL engine).
+/// GetProjectLogs: SQL over the project's logstores, each named in FROM (every log it
+/// holds; time conditions go in the SQL's WHERE). Answered like GetLogs v1.
 pub(super) async fn get_project_logs(c: &Call<'_>) -> Result<Response, ApiError> {
-    c.ctx.project()?;
-    Err(ApiError::param(
-        "GetProjectLogs (project-level SQL) is not served yet by sls-emu",
+    let t0 = Instant::now();
+    let project = c.ctx.project()?.to_string();
+    let sql = c
+        .ctx
+        .param("query")
+        .filter(|q| !q.trim().is_empty())
+        .ok_or_else(|| ApiError::param("query is required: SQL naming logstores in FROM"))?
+        .to_string();
+    let names = sls_sql::tables_named(&sql).map_err(sql_error)?;
+    if names.is_empty() {
+        return Err(ApiError::param(
+            "project SQL must name a logstore in FROM (select ... from <logstore>)",
+        ));
+    }
+    let mut tables = Vec::new();
+    let mut processed = 0;
+    for name in names {
+        let (ls, index) = indexed(c, &name)?;
+        let store = c.st.store.clone();
+        let window = Window {
+            from: 0,
+            to: i64::MAX,
+            topic: None,
+        };
+        let all = Search::parse("", &index).map_err(search_error)?;
+        let (table, n) = tokio::task::spawn_blocking(move || {
+            engine::sql_table(&store, &ls, &window, &all, &index)
+        })
+        .await
+        .map_err(ApiError::internal)??;
+        processed += n;
+        tables.push((name, table));
+    }
+    tracing::debug!(%project, tables = tables.len(), "project SQL");
+    let result = sls_sql::run(&sql, tables).await.map_err(sql_error)?;
+    let found = sql_rows(result, processed);
+    let count = found.rows.len();
+    let query_info = json!({"mode": 0, "keys": found.columns, "terms": [], "isAccurate": 1});
+    let rows: Vec<Value> = found.rows.into_iter().map(row_json).collect();
+    let headers = [
+        ("x-log-progress", "Complete".to_string()),
+        ("x-log-count", count.to_string()),
+        ("x-log-processed-rows", processed.to_string()),
+        (
+            "x-log-elapsed-millisecond",
+            t0.elapsed().as_millis().to_string(),
+        ),
+        ("x-log-has-sql", "true".to_string()),
+        ("x-log-where-query", String::new()),
+        ("x-log-agg-query", sql),
+        ("x-log-cpu-sec", "0".to_string()),
+        ("x-log-cpu-cores", "0".to_string()),
+        ("x-log-query-info", query_info.to_string()),
+    ];
+    Ok(with_headers(
+        Json(Value::Array(rows)).into_response(),
+        &headers,
     ))
 }

@@ -268,3 +268,109 @@ async fn histograms_add_up_to_the_get_logs_count() {
         }
     }
 }
+
+#[tokio::test]
+async fn sql_after_the_search_and_project_sql() {
+    let server = TestServer::start().await.unwrap();
+    let c = Client::new(&server);
+    c.setup(P, L, 2).await;
+    c.send(Req::new("POST", Some(P), &format!("/logstores/{L}/index")).json(index()))
+        .await
+        .assert_ok();
+    let base = 1_700_000_000;
+    write(&c, base).await;
+
+    let q = "status: 500 | select method, count(*) as n group by method order by method";
+    let (resp, rows) = ok_json(&c, v1(base, q)).await;
+    assert_eq!(
+        rows,
+        json!([{"method": "GET", "n": "5"}, {"method": "POST", "n": "5"}])
+    );
+    assert_eq!(resp.header("x-log-has-sql"), Some("true"));
+    assert_eq!(
+        resp.header("x-log-agg-query"),
+        Some("select method, count(*) as n group by method order by method")
+    );
+    assert_eq!(resp.header("x-log-where-query"), Some("status: 500"));
+    let (_, v) = ok_json(&c, v2(base, q, json!({}))).await;
+    assert_eq!(v["data"], rows);
+    assert_eq!(v["meta"]["hasSQL"], true);
+    assert_eq!(v["meta"]["keys"], json!(["method", "n"]));
+    assert_eq!(v["meta"]["count"], 2);
+
+    // Tags and times are columns; `LIMIT offset, count`; 100 rows without LIMIT.
+    let (_, v) = ok_json(
+        &c,
+        v2(
+            base,
+            "* | select \"__tag__:env\" as env, count(*) as n, min(__time__) as t group by env",
+            json!({}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        v["data"],
+        json!([{"env": "test", "n": "100", "t": "1700000000"}])
+    );
+    let (_, v) = ok_json(
+        &c,
+        v2(
+            base,
+            "* | select latency order by latency limit 3, 2",
+            json!({}),
+        ),
+    )
+    .await;
+    assert_eq!(v["data"], json!([{"latency": "3.5"}, {"latency": "4.5"}]));
+    // Only indexed keys are columns (SLS's rule).
+    c.send(v2(base, "* | select id", json!({})))
+        .await
+        .assert_error(400, "ParameterInvalid");
+    let (_, v) = ok_json(&c, v2(base, "* | select latency", json!({"line": 5}))).await;
+    assert_eq!(
+        v["data"].as_array().unwrap().len(),
+        100,
+        "line does not cut SQL"
+    );
+
+    for (case, q) in [
+        ("unknown column", "* | select nokey"),
+        ("unknown function", "* | select compare(1, 2)"),
+        ("syntax", "* | select from where"),
+        ("semicolon", "* | select 1;"),
+    ] {
+        c.send(v2(base, q, json!({})))
+            .await
+            .assert_case_error(case, 400, "ParameterInvalid");
+    }
+    c.send(
+        Req::new("GET", Some(P), &format!("/logstores/{L}"))
+            .q("type", "histogram")
+            .q("from", &base.to_string())
+            .q("to", &(base + 10).to_string())
+            .q("query", q),
+    )
+    .await
+    .assert_error(400, "ParameterInvalid");
+
+    // Project SQL: the logstore in FROM, time conditions in WHERE, answered like v1.
+    let (resp, rows) = ok_json(
+        &c,
+        Req::new("GET", Some(P), "/logs").q(
+            "query",
+            &format!(
+                "select count(*) as n from {L} where __time__ < {}",
+                base + 5
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(rows, json!([{"n": "50"}]));
+    assert_eq!(resp.header("x-log-progress"), Some("Complete"));
+    c.send(Req::new("GET", Some(P), "/logs").q("query", "select count(*) from nope"))
+        .await
+        .assert_error(404, "LogStoreNotExist");
+    c.send(Req::new("GET", Some(P), "/logs").q("query", "select 1"))
+        .await
+        .assert_error(400, "ParameterInvalid");
+}
