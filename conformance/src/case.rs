@@ -53,11 +53,13 @@ pub enum Group {
     Errors,
     /// RAM policies, STS tokens and key states (needs sls-emu's admin API to create keys).
     Auth,
+    /// Indexes, GetLogs v1/v2, GetHistograms, SQL, GetProjectLogs.
+    Query,
 }
 
 impl Group {
     /// Every group, in report order.
-    pub const ALL: [Group; 12] = [
+    pub const ALL: [Group; 13] = [
         Group::Projects,
         Group::Logstores,
         Group::Shards,
@@ -70,6 +72,7 @@ impl Group {
         Group::Signatures,
         Group::Errors,
         Group::Auth,
+        Group::Query,
     ];
 
     /// The name used on the command line, in case ids and in reports.
@@ -87,6 +90,7 @@ impl Group {
             Group::Signatures => "signatures",
             Group::Errors => "errors",
             Group::Auth => "auth",
+            Group::Query => "query",
         }
     }
 }

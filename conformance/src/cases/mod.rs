@@ -15,6 +15,7 @@ mod logstores;
 mod projects;
 mod pull;
 mod put;
+mod query;
 mod shards;
 mod signatures;
 mod split_merge;
@@ -44,6 +45,7 @@ pub fn registry() -> Vec<Case> {
         signatures::CASES,
         errors::CASES,
         auth::CASES,
+        query::CASES,
     ]
     .concat()
 }
