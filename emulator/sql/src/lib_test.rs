@@ -136,6 +136,8 @@ async fn time_functions() {
     assert_eq!(r.rows, [["1699999200"]]);
     let r = ok("select date_format(min(__time__), '%Y-%m-%d %H:%i:%s')").await;
     assert_eq!(r.rows, [["2023-11-14 22:13:20"]]);
+    let r = ok("select try_cast(max(latency) as bigint), try_cast('x' as bigint)").await;
+    assert_eq!(r.rows, [["249", "null"]]);
     let r = ok("select from_unixtime(min(__time__))").await;
     assert_eq!(r.rows, [["2023-11-14 22:13:20.000"]]);
 }
