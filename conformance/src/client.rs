@@ -506,6 +506,102 @@ impl Client {
     }
 }
 
+/// The status and headers of an answer read off the socket, header names exactly as the
+/// server wrote them (reqwest lower-cases names, so [`Response`] cannot show their case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawHead {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers in order, names as sent.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Longest a raw exchange may take.
+const RAW_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl Client {
+    /// Sends `req` over a fresh plain-TCP HTTP/1.1 connection (`Connection: close`), signed
+    /// like [`Client::send`], and returns the answer's status and headers with their names'
+    /// case kept. `Ok(None)` for https endpoints, where this needs TLS the suite does not do
+    /// by hand. The body is read and dropped.
+    ///
+    /// # Errors
+    /// [`Error::Url`], [`Error::Protocol`] when the request cannot be formed;
+    /// [`Error::Raw`] when the connection, the exchange or the answer's head fails.
+    pub async fn send_raw_head(&self, req: &Request) -> Result<Option<RawHead>, Error> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let endpoint = &self.target.endpoint;
+        if endpoint.scheme == sls_client::Scheme::Https {
+            return Ok(None);
+        }
+        let url = self.url(req)?;
+        let raw = |reason: String| Error::Raw {
+            url: url.to_string(),
+            reason,
+        };
+        let wire = compress(req.compression, &req.body)?;
+        let addr = match self.target.connect_to {
+            Some(to) => SocketAddr::new(to.ip(), endpoint.port.unwrap_or(to.port())),
+            None => {
+                let host = url.host_str().unwrap_or_default().to_owned();
+                let mut found = tokio::net::lookup_host((host.as_str(), effective_port(endpoint)))
+                    .await
+                    .map_err(|e| raw(format!("resolving {host}: {e}")))?;
+                found
+                    .next()
+                    .ok_or_else(|| raw(format!("{host} resolves to no address")))?
+            }
+        };
+        let target = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let mut text = format!("{} {target} HTTP/1.1\r\n", req.method);
+        for (name, value) in self.headers(req, &wire) {
+            text.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if !wire.is_empty() || req.method == Method::POST || req.method == Method::PUT {
+            text.push_str(&format!("content-length: {}\r\n", wire.len()));
+        }
+        text.push_str("connection: close\r\n\r\n");
+        let exchange = async {
+            let mut stream = tokio::net::TcpStream::connect(addr).await?;
+            stream.write_all(text.as_bytes()).await?;
+            stream.write_all(&wire).await?;
+            let mut answer = Vec::new();
+            stream.read_to_end(&mut answer).await?;
+            Ok::<_, std::io::Error>(answer)
+        };
+        let answer = tokio::time::timeout(RAW_TIMEOUT, exchange)
+            .await
+            .map_err(|_| raw(format!("no complete answer within {RAW_TIMEOUT:?}")))?
+            .map_err(|e| raw(e.to_string()))?;
+        parse_raw_head(&answer).map(Some).map_err(raw)
+    }
+}
+
+/// The status and headers of an HTTP/1.1 answer, or why they cannot be read.
+fn parse_raw_head(answer: &[u8]) -> Result<RawHead, String> {
+    let end = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("the answer has no complete head")?;
+    let head = String::from_utf8_lossy(&answer[..end]);
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.to_owned(), v.trim().to_owned()))
+        .collect();
+    Ok(RawHead { status, headers })
+}
+
 /// Sets header `name` (lower-case), replacing an existing one of the same name.
 fn set(headers: &mut Vec<(String, String)>, name: &str, value: String) {
     if let Some(slot) = headers.iter_mut().find(|(n, _)| n == name) {
@@ -576,6 +672,24 @@ mod tests {
             assert!(names.contains(&expected), "{expected} missing in {names:?}");
         }
         assert_eq!(names.last(), Some(&"x-log-date"));
+    }
+
+    #[test]
+    fn raw_heads_keep_header_case() {
+        let head = parse_raw_head(
+            b"HTTP/1.1 200 OK\r\nX-Log-Progress: Complete\r\nx-log-count:  3\r\n\r\n[]",
+        )
+        .unwrap();
+        assert_eq!(head.status, 200);
+        assert_eq!(
+            head.headers,
+            vec![
+                ("X-Log-Progress".to_owned(), "Complete".to_owned()),
+                ("x-log-count".to_owned(), "3".to_owned()),
+            ]
+        );
+        assert!(parse_raw_head(b"HTTP/1.1 200 OK\r\n").is_err());
+        assert!(parse_raw_head(b"garbage\r\n\r\n").is_err());
     }
 
     #[test]

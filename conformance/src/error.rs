@@ -38,6 +38,15 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// A raw (hand-written HTTP/1.1) exchange failed: no connection, no answer, or an answer
+    /// whose head cannot be read.
+    #[error("{url}: {reason}")]
+    Raw {
+        /// Full URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// A header value could not be put on the wire (not visible ASCII).
     #[error("header {name}: value {value:?} cannot be sent")]
     Header {

@@ -119,7 +119,7 @@ mod tests {
     #[test]
     fn constants_are_their_names() {
         assert_eq!(ShardWriteQuotaExceed, "ShardWriteQuotaExceed");
-        assert_eq!(ALL.len(), 35);
+        assert_eq!(ALL.len(), 38);
         let mut unique = ALL.to_vec();
         unique.sort_unstable();
         unique.dedup();
