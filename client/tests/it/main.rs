@@ -8,7 +8,7 @@ mod producer;
 
 use sls_client::{
     CheckpointUpdate, Client, CompressType, Config, ConsumerGroup, CursorFrom, Error, Log,
-    LogContent, LogGroup, LogstoreSpec, SplitAt,
+    LogContent, LogGroup, LogQuery, LogstoreSpec, SplitAt,
 };
 use sls_emulator::testing::TestServer;
 
@@ -345,4 +345,76 @@ async fn network_failures_are_retryable() {
         .unwrap_err();
     assert!(matches!(e, Error::Network(_)), "{e:?}");
     assert!(e.is_retryable());
+}
+
+#[tokio::test]
+async fn index_get_logs_and_histograms() {
+    let server = TestServer::start().await.unwrap();
+    let c = client_for(&server, |c| c);
+    c.create_project("cl-query", "").await.unwrap();
+    c.create_logstore("cl-query", &LogstoreSpec::new("ls", 2))
+        .await
+        .unwrap();
+    let no_index = c
+        .get_logs("cl-query", "ls", &LogQuery::new(0, 1, "*"))
+        .await
+        .unwrap_err();
+    assert_eq!(no_index.code(), Some("IndexConfigNotExist"));
+    let index = serde_json::json!({
+        "line": {"token": [" ", ",", "="]},
+        "keys": {"id": {"type": "text", "token": [" "]}},
+    });
+    c.create_index("cl-query", "ls", &index).await.unwrap();
+    assert_eq!(
+        c.create_index("cl-query", "ls", &index)
+            .await
+            .unwrap_err()
+            .code(),
+        Some("IndexAlreadyExist")
+    );
+    let got = c.get_index("cl-query", "ls").await.unwrap();
+    assert_eq!(got["index_mode"], "v2");
+    c.put_logs("cl-query", "ls", &group(&["a1", "a2", "b1"]), None)
+        .await
+        .unwrap();
+
+    let (from, to) = (1_700_000_000, 1_700_000_001);
+    let page = c
+        .get_logs("cl-query", "ls", &LogQuery::new(from, to, "id: a*"))
+        .await
+        .unwrap();
+    assert_eq!(page.meta.progress, "Complete");
+    assert_eq!(page.meta.count, 2);
+    let ids: Vec<&str> = page.rows.iter().map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids, ["a1", "a2"]);
+    let mut q = LogQuery::new(from, to, "*");
+    q.reverse = true;
+    q.line = 1;
+    let newest = c.get_logs("cl-query", "ls", &q).await.unwrap();
+    assert_eq!(newest.rows[0]["id"], "b1");
+    let sql = c
+        .get_logs(
+            "cl-query",
+            "ls",
+            &LogQuery::new(from, to, "* | select count(*) as n"),
+        )
+        .await
+        .unwrap();
+    assert!(sql.meta.has_sql);
+    assert_eq!(sql.meta.keys, ["n"]);
+    assert_eq!(sql.rows[0]["n"], "3");
+    let h = c
+        .get_histograms("cl-query", "ls", from, to, "id: b1")
+        .await
+        .unwrap();
+    assert_eq!(h.iter().map(|b| b.count).sum::<u64>(), 1);
+
+    let mut updated = index.clone();
+    updated["keys"]["n"] = serde_json::json!({"type": "long"});
+    c.update_index("cl-query", "ls", &updated).await.unwrap();
+    c.delete_index("cl-query", "ls").await.unwrap();
+    assert_eq!(
+        c.get_index("cl-query", "ls").await.unwrap_err().code(),
+        Some("IndexConfigNotExist")
+    );
 }
