@@ -299,23 +299,45 @@ pub(super) async fn get_logs(c: &Call<'_>, logstore: &str, v2: bool) -> Result<R
         });
         return Ok(Json(body).into_response());
     }
-    let query_info = json!({"mode": 0, "keys": keys, "terms": [], "isAccurate": 1});
+    Ok(v1_answer(
+        rows,
+        V1Meta {
+            processed,
+            elapsed_ms: a.elapsed_ms,
+            has_sql: a.has_sql,
+            where_query: a.where_query,
+            agg_query: a.agg_query,
+            keys,
+        },
+    ))
+}
+
+/// The meta a v1-style answer (GetLogs v1, GetProjectLogs) sends in headers.
+struct V1Meta {
+    processed: u64,
+    elapsed_ms: u64,
+    has_sql: bool,
+    where_query: String,
+    agg_query: String,
+    keys: Vec<String>,
+}
+
+/// Rows as a JSON array, the meta in lower-case `x-log-*` headers (QUERY.md §1).
+fn v1_answer(rows: Vec<Value>, m: V1Meta) -> Response {
+    let query_info = json!({"mode": 0, "keys": m.keys, "terms": [], "isAccurate": 1});
     let headers = [
         ("x-log-progress", "Complete".to_string()),
-        ("x-log-count", count.to_string()),
-        ("x-log-processed-rows", processed.to_string()),
-        ("x-log-elapsed-millisecond", a.elapsed_ms.to_string()),
-        ("x-log-has-sql", a.has_sql.to_string()),
-        ("x-log-where-query", a.where_query),
-        ("x-log-agg-query", a.agg_query),
+        ("x-log-count", rows.len().to_string()),
+        ("x-log-processed-rows", m.processed.to_string()),
+        ("x-log-elapsed-millisecond", m.elapsed_ms.to_string()),
+        ("x-log-has-sql", m.has_sql.to_string()),
+        ("x-log-where-query", m.where_query),
+        ("x-log-agg-query", m.agg_query),
         ("x-log-cpu-sec", "0".to_string()),
         ("x-log-cpu-cores", "0".to_string()),
         ("x-log-query-info", query_info.to_string()),
     ];
-    Ok(with_headers(
-        Json(Value::Array(rows)).into_response(),
-        &headers,
-    ))
+    with_headers(Json(Value::Array(rows)).into_response(), &headers)
 }
 
 /// Adds headers whose values are valid header text (a query with control characters in it
@@ -406,26 +428,17 @@ pub(super) async fn get_project_logs(c: &Call<'_>) -> Result<Response, ApiError>
     tracing::debug!(%project, tables = tables.len(), "project SQL");
     let result = sls_sql::run(&sql, tables).await.map_err(sql_error)?;
     let found = sql_rows(result, processed);
-    let count = found.rows.len();
-    let query_info = json!({"mode": 0, "keys": found.columns, "terms": [], "isAccurate": 1});
+    let keys = found.columns.clone();
     let rows: Vec<Value> = found.rows.into_iter().map(row_json).collect();
-    let headers = [
-        ("x-log-progress", "Complete".to_string()),
-        ("x-log-count", count.to_string()),
-        ("x-log-processed-rows", processed.to_string()),
-        (
-            "x-log-elapsed-millisecond",
-            t0.elapsed().as_millis().to_string(),
-        ),
-        ("x-log-has-sql", "true".to_string()),
-        ("x-log-where-query", String::new()),
-        ("x-log-agg-query", sql),
-        ("x-log-cpu-sec", "0".to_string()),
-        ("x-log-cpu-cores", "0".to_string()),
-        ("x-log-query-info", query_info.to_string()),
-    ];
-    Ok(with_headers(
-        Json(Value::Array(rows)).into_response(),
-        &headers,
+    Ok(v1_answer(
+        rows,
+        V1Meta {
+            processed,
+            elapsed_ms: t0.elapsed().as_millis() as u64,
+            has_sql: true,
+            where_query: String::new(),
+            agg_query: sql,
+            keys,
+        },
     ))
 }
