@@ -89,4 +89,12 @@ export SLS_EMU_PYTHON="$PWD/.venv/bin/python"
 # The official clients honour proxy variables; the tests talk to loopback only.
 unset HTTP_PROXY http_proxy HTTPS_PROXY https_proxy ALL_PROXY all_proxy
 
+# `cargo test --workspace` builds target/debug/sls-emulator with the features the whole workspace
+# unifies. The tests that run the emulator as a process use that binary. Otherwise each would
+# run `cargo build -p sls-emulator`, whose narrower features rebuild DataFusion (~2.5 min and
+# ~0.5 GB in CI).
+if [ $# -eq 0 ] && [ -z "${SLS_EMU_BIN:-}" ]; then
+  SLS_EMU_BIN="$(realpath -m "${CARGO_TARGET_DIR:-target}")/debug/sls-emulator"
+  export SLS_EMU_BIN
+fi
 cargo test --workspace --locked "$@"
