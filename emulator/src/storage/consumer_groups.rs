@@ -16,7 +16,6 @@ use sls_protocol::types::{Cursor, ShardId, UnixNanos};
 use super::records::{from_json, to_json};
 use super::{Logstore, Result, StorageError, Store};
 use crate::model::assignment::{assignable_shards, GroupState, ShardNode};
-use crate::model::shard::ShardStatus;
 
 /// Most consumer groups per logstore (SLS docs: 30).
 pub const MAX_GROUPS: usize = 30;
@@ -169,11 +168,16 @@ impl GroupRuntime {
                     .get(&s.id)
                     .map(|c| c.checkpoint.as_str())
                     .unwrap_or("");
-                let at_end = Cursor::parse(cp).is_ok_and(|c| c == s.cursor_of(s.end_seq()));
+                // The end includes writes still in the group commit: a checkpoint at the
+                // readable end could otherwise finish a parent whose last LogGroup is not
+                // readable yet, and an ordered group would start its children first.
+                let finished = s
+                    .readonly_end_seq()
+                    .is_some_and(|end| Cursor::parse(cp).is_ok_and(|c| c == s.cursor_of(end)));
                 ShardNode {
                     id: s.id,
                     parents: s.parents.clone(),
-                    finished: s.status() == ShardStatus::Readonly && at_end,
+                    finished,
                     started: self.state.owner(s.id).is_some() || !cp.is_empty(),
                 }
             })

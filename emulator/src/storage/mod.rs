@@ -858,6 +858,14 @@ impl Shard {
         self.lock_append().status
     }
 
+    /// For a readonly shard, one past its last LogGroup, durable or still in the group commit:
+    /// where its data ends once every write it accepted is readable ([`Shard::end_seq`] can
+    /// still be below it for a moment).
+    pub fn readonly_end_seq(&self) -> Option<u64> {
+        let st = self.lock_append();
+        (st.status == ShardStatus::Readonly).then_some(st.next)
+    }
+
     fn to_record(&self) -> ShardRecord {
         ShardRecord {
             id: self.id,
